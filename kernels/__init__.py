@@ -5,7 +5,7 @@ Each op has a `numba.cuda` kernel with its launcher (`<op>_cuda`, numba device a
 All float data is float32, images are NCHW, every array is C-contiguous.
 
 Files: conv2d.py, max_pool2d.py, matmul.py, elementwise.py (ReLU, add/scale/fill, sums),
-softmax_xent.py (softmax cross-entropy), optim.py (SGD-momentum and Adam updates).
+softmax_xent.py (softmax cross-entropy), optim.py (SGD-momentum and Adam updates), broadcast.py (one element to a whole array).
 """
 from ._registry import KERNELS, compile_all  # noqa: F401
-from . import conv2d, elementwise, matmul, max_pool2d, optim, softmax_xent  # noqa: F401
+from . import broadcast, conv2d, elementwise, matmul, max_pool2d, optim, softmax_xent  # noqa: F401

@@ -1,0 +1,60 @@
+"""Zero-copy exchange with CuPy, PyTorch and NumPy.
+
+"cuda" tensors expose `__cuda_array_interface__`, so `cupy.asarray(t)` and
+`torch.as_tensor(t, device="cuda")` view the same memory. `gpucnn.from_dlpack(obj)` takes any
+object with `__cuda_array_interface__` or `__dlpack__` (a PyTorch tensor, a CuPy or NumPy array)
+without copying; `Tensor.__dlpack__` makes a gpucnn tensor usable by `torch.from_dlpack`
+(on "cuda" this goes through CuPy, which must be installed).
+"""
+import numpy as np
+
+_DLPACK_CPU, _DLPACK_CUDA = 1, 2
+
+
+def device_array_from(obj):
+    from numba import cuda
+    return cuda.as_cuda_array(obj)
+
+
+def _check_dtype(array):
+    if np.dtype(array.dtype) not in (np.dtype(np.float32), np.dtype(np.int64)):
+        raise TypeError(f"from_dlpack: zero-copy import needs float32 or int64 data, got "
+                        f"{np.dtype(array.dtype)} with shape {tuple(array.shape)}; convert first")
+
+
+def from_dlpack(obj):
+    """A gpucnn Tensor sharing memory with `obj` (no copy)."""
+    from .tensor import Tensor
+    if hasattr(obj, "__cuda_array_interface__"):
+        array = device_array_from(obj)
+        _check_dtype(array)
+        return Tensor._from_array(array, "cuda")
+    if not hasattr(obj, "__dlpack__"):
+        raise TypeError(f"from_dlpack: {type(obj).__name__} has neither __dlpack__ nor "
+                        f"__cuda_array_interface__")
+    device_type = obj.__dlpack_device__()[0]
+    if device_type == _DLPACK_CPU:
+        array = np.from_dlpack(obj)
+        _check_dtype(array)
+        if not array.flags.c_contiguous:
+            raise ValueError(f"from_dlpack: zero-copy import needs C-contiguous data, got strides "
+                             f"{array.strides}")
+        return Tensor._from_array(array, "cpu")
+    if device_type == _DLPACK_CUDA:
+        import cupy
+        array = device_array_from(cupy.from_dlpack(obj))
+        _check_dtype(array)
+        return Tensor._from_array(array, "cuda")
+    raise TypeError(f"from_dlpack: unsupported DLPack device type {device_type}")
+
+
+def to_dlpack_capable(tensor):
+    """An object sharing the tensor's memory that implements the DLPack protocol."""
+    if tensor.device == "cpu":
+        return tensor.data
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError("Tensor.__dlpack__ on 'cuda' needs CuPy (pip install gpucnn[gpu]); "
+                           "__cuda_array_interface__ works without it") from None
+    return cupy.asarray(tensor.data)

@@ -1,0 +1,132 @@
+"""The layers: thin Modules over gpucnn.nn.functional, initialised as PyTorch does."""
+import math
+
+import numpy as np
+
+from .. import random
+from . import functional as F
+from .module import Module
+from .parameter import Parameter
+
+
+def _uniform(shape, bound):
+    return random.generator().uniform(-bound, bound, size=shape).astype(np.float32)
+
+
+def _pair(name, value):
+    return F._pair(name, "argument", value)
+
+
+class Conv2d(Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} "
+                             f"and out_channels={out_channels}")
+        if min(in_channels, out_channels) < 1:
+            raise ValueError(f"Conv2d: channels must be >= 1, got {in_channels} -> {out_channels}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair("Conv2d", kernel_size)
+        self.stride, self.dilation = _pair("Conv2d", stride), _pair("Conv2d", dilation)
+        self.padding = padding if isinstance(padding, str) else (
+            tuple(padding) if isinstance(padding, (tuple, list)) and len(padding) == 4
+            else _pair("Conv2d", padding))
+        self.groups = groups
+        fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
+        # PyTorch's default: kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in) for both.
+        bound = 1.0 / math.sqrt(fan_in)
+        self.weight = Parameter(_uniform((out_channels, in_channels // groups) + self.kernel_size, bound))
+        self.register_parameter("bias", Parameter(_uniform((out_channels,), bound)) if bias else None)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding not in (0, (0, 0), "valid"):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + ("" if self.bias is not None else ", bias=False")
+
+
+class Linear(Module):
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        if min(in_features, out_features) < 1:
+            raise ValueError(f"Linear: features must be >= 1, got {in_features} -> {out_features}")
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(_uniform((out_features, in_features), bound))
+        self.register_parameter("bias", Parameter(_uniform((out_features,), bound)) if bias else None)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+
+class Sequential(Module):
+    def __init__(self, *modules):
+        super().__init__()
+        for index, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: item {index} is a {type(module).__name__}, not a Module")
+            setattr(self, str(index), module)
+
+    def __getitem__(self, index):
+        return list(self._modules.values())[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for name, module in self._modules.items():
+            try:
+                x = module(x)
+            except (ValueError, TypeError) as error:
+                # Name the layer in the error, once (nested Sequentials keep the innermost).
+                if getattr(error, "_layer_named", False):
+                    raise
+                named = type(error)(f"layer '{name}' {module!r}: {error}")
+                named._layer_named = True
+                raise named from error
+        return x

@@ -1,0 +1,147 @@
+"""`Module`: parameters and sub-modules registered by attribute, PyTorch's way."""
+from collections import OrderedDict
+
+import numpy as np
+
+from ..backend import backend, normalize_device
+from .parameter import Parameter
+
+
+class Module:
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                                 f"before assigning {name!r}")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_parameter(self, name, value):
+        """Register a parameter, or None for an absent one (a layer built with bias=False)."""
+        if value is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, value)
+
+    # --- calling -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        from . import summary
+        summary.record(self, out)
+        return out
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    # --- structure -----------------------------------------------------------------------
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_parameters(self, prefix=""):
+        for name, param in self._parameters.items():
+            yield (f"{prefix}.{name}" if prefix else name), param
+        for name, child in self._modules.items():
+            yield from child.named_parameters(f"{prefix}.{name}" if prefix else name)
+
+    def parameters(self):
+        return (p for _, p in self.named_parameters())
+
+    # --- modes and devices ---------------------------------------------------------------
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def to(self, device):
+        """Move every parameter to `device` in place (as PyTorch); returns self."""
+        device = normalize_device(device)
+        for param in self.parameters():
+            if param.device != device:
+                param.data = backend(device).from_host(param.numpy())
+                param.device = device
+                if param.grad is not None:
+                    param.grad = param.grad.to(device)
+        return self
+
+    def zero_grad(self):
+        for param in self.parameters():
+            param.grad = None
+
+    # --- weights -------------------------------------------------------------------------
+    def state_dict(self):
+        """Parameter name -> NumPy copy, with PyTorch's keys ("0.weight", "0.bias", ...)."""
+        return OrderedDict((name, param.numpy()) for name, param in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays (NumPy, gpucnn or anything array-like) into the parameters.
+
+        Missing, unexpected and mis-shaped keys are all reported in one error; nothing is
+        loaded unless every key checks out.
+        """
+        params = dict(self.named_parameters())
+        arrays = {}
+        for key, value in state_dict.items():
+            if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+                value = value.detach().cpu().numpy() if hasattr(value, "detach") else value.numpy()
+            arrays[key] = np.asarray(value)
+        missing = [k for k in params if k not in arrays]
+        unexpected = [k for k in arrays if k not in params]
+        misshaped = [f"{k}: got {arrays[k].shape}, expected {params[k].shape}"
+                     for k in params if k in arrays and tuple(arrays[k].shape) != params[k].shape]
+        problems = []
+        if missing and strict:
+            problems.append(f"missing keys {missing}")
+        if unexpected and strict:
+            problems.append(f"unexpected keys {unexpected}")
+        if misshaped:
+            problems.append(f"mis-shaped keys [{'; '.join(misshaped)}]")
+        if problems:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
+        for key, param in params.items():
+            if key in arrays:
+                host = np.ascontiguousarray(arrays[key], dtype=np.float32)
+                param.data = backend(param.device).from_host(host.copy())
+        return {"missing_keys": missing, "unexpected_keys": unexpected}
+
+    # --- display -------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in self._modules.items():
+            lines.append("  (" + name + "): " + repr(child).replace("\n", "\n  "))
+        lines.append(")")
+        return "\n".join(lines)
+
+    def summary(self, input_shape, device=None):
+        """Print and return a table: layer, output shape, parameters, FLOPs; with totals and
+        memory. input_shape excludes the batch dimension, e.g. (1, 28, 28)."""
+        from .summary import summarize
+        return summarize(self, input_shape, device)

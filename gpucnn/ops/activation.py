@@ -1,0 +1,17 @@
+from ..autograd import Function
+from ..backend import flat
+
+
+class ReLU(Function):
+    name = "relu"
+
+    def forward(self, x):
+        self.x = x  # backward needs the sign of the input
+        return self.k.relu_forward(flat(x)).reshape(x.shape)
+
+    def backward(self, g):
+        return self.k.relu_backward(flat(g), flat(self.x)).reshape(g.shape)
+
+
+def relu(x):
+    return ReLU.apply(x)
