@@ -57,16 +57,16 @@ def _prepare(op, device, out, **arrays):
     """Validate same-shaped float32 contiguous inputs; allocate or check `out`."""
     for name, a in arrays.items():
         check_array(op, name, a)
-        if device:
-            check_device(op, name, a)
     _check_same_shape(op, list(arrays.items()))
     shape = tuple(next(iter(arrays.values())).shape)
+    if out is not None:
+        check_out(op, out, shape)
+    if device:
+        for name, a in [*arrays.items(), ("out", out)]:
+            if a is not None:
+                check_device(op, name, a)
     if out is None:
         out = cuda.device_array(shape, np.float32) if device else np.empty(shape, np.float32)
-    else:
-        check_out(op, out, shape)
-        if device:
-            check_device(op, "out", out)
     return out
 
 
@@ -305,16 +305,17 @@ def fill_cuda(out, value):
 
 def _check_sum_axes02(op, x, out, device):
     check_array(op, "x", x, 3)
-    if device:
-        check_device(op, "x", x)
     if min(x.shape) < 1:
         raise ValueError(f"{op}: x must not be empty, got shape {tuple(x.shape)}")
     shape = (x.shape[1],)
-    if out is None:
-        return cuda.device_array(shape, np.float32) if device else np.empty(shape, np.float32)
-    check_out(op, out, shape)
+    if out is not None:
+        check_out(op, out, shape)
     if device:
-        check_device(op, "out", out)
+        check_device(op, "x", x)
+        if out is not None:
+            check_device(op, "out", out)
+    if out is None:
+        out = cuda.device_array(shape, np.float32) if device else np.empty(shape, np.float32)
     return out
 
 
