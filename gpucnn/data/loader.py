@@ -148,8 +148,10 @@ class DataLoader:
         return np.random.default_rng([self.seed, int(epoch)]).permutation(self.num_samples)
 
     def _batch(self, index):
-        x = self.images[index]
-        y = self.labels[index]
+        # Always a fresh array (a slice would be a view): code that modifies a batch in
+        # place must not change the dataset that later epochs read.
+        x = self.images[index].copy() if isinstance(index, slice) else self.images[index]
+        y = self.labels[index].copy() if isinstance(index, slice) else self.labels[index]
         if self.mean is not None:
             shape = (1, -1, 1, 1)
             x = (x - self.mean.reshape(shape)) / self.std.reshape(shape)
@@ -168,7 +170,7 @@ class DataLoader:
         order = None if not self.shuffle else self.order(epoch)
         b = self.batch_size
         for k in range(self._position, len(self)):
-            # Contiguous slices when not shuffling: a view instead of a gathered copy.
+            # Contiguous slices when not shuffling: one block copy instead of a gather.
             index = slice(k * b, (k + 1) * b) if order is None else order[k * b:(k + 1) * b]
             batch = self._batch(index)
             self._position = k + 1  # counted before the yield: a checkpoint taken while

@@ -33,6 +33,15 @@ def test_batches_in_order_with_remainder():
     assert y.dtype == np.int64 and y.tolist() == [0, 1, 2, 3, 4]
 
 
+def test_batches_do_not_alias_the_dataset():
+    ds = make(8)
+    for shuffle in (False, True):
+        for x, y in DataLoader(ds, batch_size=4, shuffle=shuffle, seed=0):
+            x[...] = -1
+            y[...] = -1
+    assert ds.images.min() == 0 and ds.labels.min() == 0
+
+
 def test_drop_last():
     loader = DataLoader(make(23), batch_size=5, drop_last=True)
     assert len(loader) == 4
