@@ -56,7 +56,7 @@ class Backend:
         return out
 
     def from_host(self, array: np.ndarray):
-        array = np.ascontiguousarray(array)
+        array = np.require(array, None, "C")
         if self.device == "cpu":
             return array
         from numba import cuda

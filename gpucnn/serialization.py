@@ -13,6 +13,7 @@ import tempfile
 import numpy as np
 
 _ALLOWED_KINDS = "fiub"
+_ORDER_KEY = "gpucnn.key_order"
 
 
 def _to_numpy(key, value):
@@ -29,7 +30,7 @@ def _to_numpy(key, value):
     if array.dtype.kind not in _ALLOWED_KINDS:
         raise TypeError(f"gpucnn.save: value for {key!r} has dtype {array.dtype}; only numeric "
                         f"arrays can be saved")
-    return np.ascontiguousarray(array)
+    return np.require(array, None, "C")  # keeps 0-d arrays 0-d
 
 
 def save(state_dict, path, metadata=None):
@@ -42,8 +43,10 @@ def save(state_dict, path, metadata=None):
         if not isinstance(key, str):
             raise TypeError(f"gpucnn.save: keys must be strings, got {key!r}")
         arrays[key] = _to_numpy(key, value)
-    if metadata is not None:
-        metadata = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()}
+    metadata = {str(k): v if isinstance(v, str) else json.dumps(v)
+                for k, v in (metadata or {}).items()}
+    # safetensors sorts its header; the key order (PyTorch's parameter order) is kept here.
+    metadata[_ORDER_KEY] = json.dumps(list(arrays))
     payload = to_bytes(arrays, metadata=metadata)
     write_atomically(path, payload)
 
@@ -79,10 +82,22 @@ def load(path, with_metadata=False):
         arrays = from_bytes(payload)
     except Exception as error:  # safetensors raises its own error type for bad files
         raise ValueError(f"gpucnn.load: {path} is not a valid safetensors file ({error})") from None
-    arrays = {key: arrays[key] for key in header if key != "__metadata__"}
+    metadata = dict(header.get("__metadata__") or {})
+    order = _key_order(metadata.pop(_ORDER_KEY, None), arrays)
+    arrays = {key: arrays[key] for key in order}
     if with_metadata:
-        return arrays, dict(header.get("__metadata__", {}))
+        return arrays, metadata
     return arrays
+
+
+def _key_order(recorded, arrays):
+    try:
+        order = json.loads(recorded) if recorded else []
+    except ValueError:
+        order = []
+    if sorted(order) != sorted(arrays):  # written by another tool: keep the file's order
+        return list(arrays)
+    return order
 
 
 def _read_header(path, payload):

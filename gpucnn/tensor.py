@@ -6,13 +6,14 @@ from .backend import backend, normalize_device
 
 
 def _as_host_array(data) -> np.ndarray:
+    # np.require keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
     array = np.asarray(data)
     if array.dtype.kind == "f":
-        return np.ascontiguousarray(array, dtype=np.float32)
+        return np.require(array, np.float32, "C")
     if array.dtype.kind in "iu":
-        return np.ascontiguousarray(array, dtype=np.int64)  # class labels stay integer
+        return np.require(array, np.int64, "C")  # class labels stay integer
     if array.dtype.kind == "b":
-        return np.ascontiguousarray(array)
+        return np.require(array, None, "C")
     raise TypeError(f"gpucnn.tensor: cannot make a tensor from {array.dtype} data "
                     f"(shape {array.shape}); give float, integer or bool data")
 

@@ -27,8 +27,11 @@ class MaxPool2d(Function):
 
     def forward(self, x, *, kernel_size, stride, padding, ceil_mode):
         self.x_shape = x.shape
-        y, self.indices = self.k.max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode)
+        self.window = (kernel_size, stride, padding, ceil_mode)
+        y, self.indices = self.k.max_pool2d_forward(x, *self.window)
         return y
 
     def backward(self, g):
-        return self.k.max_pool2d_backward(g, self.indices, self.x_shape)
+        # The window geometry lets the GPU gather (each input looks only at the windows that
+        # can contain it) instead of scattering with atomics.
+        return self.k.max_pool2d_backward(g, self.indices, self.x_shape, *self.window)

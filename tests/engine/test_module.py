@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+import gpucnn as gc
+from tests.engine.op_cases import lenet_pair
+
+
+def test_default_init_follows_pytorch_bounds():
+    gc.manual_seed(0)
+    conv = gc.nn.Conv2d(6, 16, 5)
+    linear = gc.nn.Linear(400, 120)
+    for layer, fan_in in ((conv, 6 * 25), (linear, 400)):
+        bound = 1 / np.sqrt(fan_in)
+        for p in (layer.weight, layer.bias):
+            values = p.numpy()
+            assert values.min() >= -bound and values.max() <= bound
+            assert values.std() == pytest.approx(bound / np.sqrt(3), rel=0.1)  # uniform's std
+
+
+def test_manual_seed_makes_init_reproducible():
+    gc.manual_seed(7)
+    a = gc.nn.Linear(5, 4).weight.numpy()
+    gc.manual_seed(7)
+    b = gc.nn.Linear(5, 4).weight.numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_parameters_modes_and_repr():
+    model, _ = lenet_pair()
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:2] == ["0.weight", "0.bias"] and len(names) == 10
+    assert sum(p.size for p in model.parameters()) == 61706
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+    assert "(0): Conv2d(1, 6, kernel_size=(5, 5)" in repr(model)
+
+
+def test_bias_false_has_no_bias_key():
+    model = gc.nn.Sequential(gc.nn.Conv2d(2, 3, 3, bias=False), gc.nn.Flatten(), gc.nn.Linear(3, 2, bias=False))
+    assert list(model.state_dict()) == ["0.weight", "2.weight"]
+
+
+def test_no_grad_records_no_graph():
+    x = gc.tensor(np.ones((2, 2)), requires_grad=True)
+    with gc.no_grad():
+        y = x * 3.0
+    assert not y.requires_grad and y.is_leaf
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = gc.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    (x * 2.0).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 + 2 * x.numpy(), rtol=1e-6)
+
+
+def test_numpy_is_a_copy_and_detach_leaves_the_graph():
+    source = np.array([1.0, 2.0], np.float32)
+    x = gc.tensor(source)
+    x.numpy()[0] = 99.0
+    assert x.numpy()[0] == 1.0
+    y = (gc.tensor(source, requires_grad=True) * 2.0).detach()
+    assert not y.requires_grad
+
+
+def test_tensor_dtypes():
+    assert gc.tensor(np.zeros(2, np.float64)).dtype == np.float32
+    assert gc.tensor([1, 2]).dtype == np.int64
+    assert gc.tensor(3.5).shape == ()
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        gc.tensor(np.array(["a"]))
+
+
+def test_summary_table(capsys):
+    model, _ = lenet_pair()
+    info = model.summary((1, 28, 28))
+    out = capsys.readouterr().out
+    assert "61,706" in out and "Conv2d" in out and "(16, 5, 5)" in out
+    # conv1: 6*28*28 outputs * (2*25 + 1); fc1: 120 * (2*400 + 1)
+    assert info["rows"][0][3] == 6 * 28 * 28 * 51
+    assert info["total_params"] == 61706
+
+
+def test_interop_with_numpy_and_torch_on_cpu():
+    t = torch.arange(6, dtype=torch.float32).reshape(2, 3)
+    g = gc.from_dlpack(t)
+    assert g.shape == (2, 3) and g.device == "cpu"
+    t[0, 0] = 42.0
+    assert g.numpy()[0, 0] == 42.0  # zero-copy
+    back = torch.from_dlpack(g)
+    assert back.shape == (2, 3) and float(back[0, 0]) == 42.0
+    with pytest.raises(TypeError, match="float32 or int64"):
+        gc.from_dlpack(torch.zeros(3, dtype=torch.float64))
