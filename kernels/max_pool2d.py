@@ -36,7 +36,10 @@ _INT32_MAX = 2**31 - 1
 # ---------------------------------------------------------------- geometry and argument checks
 
 def pooled_hw(op, x_shape, kernel_size, stride, padding, ceil_mode):
-    """Validate the pooling geometry as PyTorch does; return (kh, kw), (sh, sw), (ph, pw), (OH, OW)."""
+    """Validate the pooling geometry as PyTorch does.
+
+    Returns (kh, kw), (sh, sw), (ph, pw), (OH, OW).
+    """
     if len(x_shape) != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x_shape)}")
     n, c, h, w = (int(v) for v in x_shape)
@@ -83,7 +86,8 @@ def _check_forward(op, x, kernel_size, stride, padding, ceil_mode, out, indices)
 def _check_indices(op, indices, y_shape):
     check_array(op, "indices", indices, 4, np.int32)
     if tuple(indices.shape) != tuple(y_shape):
-        raise ValueError(f"{op}: indices has shape {tuple(indices.shape)}, expected {tuple(y_shape)}")
+        raise ValueError(f"{op}: indices has shape {tuple(indices.shape)}, "
+                         f"expected {tuple(y_shape)}")
 
 
 def _check_backward(op, dy, indices, x_shape, kernel_size, stride, padding, ceil_mode, out):
@@ -151,7 +155,8 @@ def _forward_cpu_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
                 best = np.float32(-np.inf)
                 best_at = k
                 # Windows 2 or 3 wide (almost every CNN pool) are unrolled: a loop of two
-                # iterations costs more than the comparisons it runs (2.4x faster measured).
+                # iterations costs more than the comparisons it runs. With the flat unsigned
+                # offsets this measured 2.4x faster than plain 2-D loops (2x2/s2, one thread).
                 for h in range(h_start, h_end):
                     if span == 2:
                         v = xp[k]
@@ -256,27 +261,28 @@ def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None
 @njit(parallel=True, cache=True)
 def _backward_cpu_kernel(dy, indices, dx):
     n_img, n_chan, height, width = dx.shape
+    planes = n_img * n_chan
     plane_size = height * width
-    out_h, out_w = dy.shape[2], dy.shape[3]
+    out_size = dy.shape[2] * dy.shape[3]
+    # Flat planes: the recorded index is the offset h * W + w into a dx plane.
+    dx_planes = dx.reshape(planes, plane_size)
+    dy_planes = dy.reshape(planes, out_size)
+    i_planes = indices.reshape(planes, out_size)
     # One flag per plane: raising inside a prange body is not something to rely on.
-    bad = np.zeros(n_img * n_chan, np.bool_)
-    for plane in prange(n_img * n_chan):
-        n = plane // n_chan
-        c = plane - n * n_chan
-        # A flat view of the plane: the recorded index is h * W + w.
-        dxp = dx[n, c].reshape(plane_size)
-        dyp = dy[n, c]
-        ip = indices[n, c]
+    bad = np.zeros(planes, np.bool_)
+    for plane in prange(planes):
+        dxp = dx_planes[plane]
+        dyp = dy_planes[plane]
+        ip = i_planes[plane]
         dxp[:] = 0.0
         # Each plane belongs to one thread, so this scatter needs no atomics; it adds in the
         # same (oh, ow) order as the GPU gather, so both give bit-identical sums.
-        for oh in range(out_h):
-            for ow in range(out_w):
-                k = ip[oh, ow]
-                if k < 0 or k >= plane_size:
-                    bad[plane] = True
-                else:
-                    dxp[k] += dyp[oh, ow]
+        for o in range(out_size):
+            k = ip[o]
+            if k < 0 or k >= plane_size:
+                bad[plane] = True
+            else:
+                dxp[k] += dyp[o]
     return bad.any()
 
 

@@ -189,7 +189,8 @@ def ptx_report(cc=(9, 0), link=True, file=None) -> list[KernelReport]:
 def _parse_cc(text: str) -> tuple[int, int]:
     digits = text.lower().removeprefix("sm_").replace(".", "")
     if not digits.isdigit() or len(digits) < 2:
-        raise argparse.ArgumentTypeError(f"expected a compute capability like 9.0 or sm_90, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a compute capability like 9.0 or sm_90, "
+                                         f"got {text!r}")
     return int(digits[:-1]), int(digits[-1])
 
 

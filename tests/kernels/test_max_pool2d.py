@@ -128,7 +128,8 @@ def test_ties_take_the_first_index_like_torch():
     # Values from a tiny set: most windows hold ties, some several.
     x = rng.integers(0, 3, size=(2, 3, 9, 8)).astype(np.float32)
     x[0, 0] = 1.0  # a constant plane: every window is one big tie
-    for k, s, p, ceil in [(2, 2, 0, False), (3, 2, 1, True), (3, 1, 1, False), ((2, 3), (1, 2), 1, True)]:
+    geometries = [(2, 2, 0, False), (3, 2, 1, True), (3, 1, 1, False), ((2, 3), (1, 2), 1, True)]
+    for k, s, p, ceil in geometries:
         y, idx = max_pool2d_forward_cpu(x, k, s, p, ceil)
         dy = rand(rng, *y.shape)
         torch_y, torch_idx, torch_dx = torch_pool(x, k, s, p, ceil, dy)
@@ -184,7 +185,8 @@ BAD_FORWARD = [
     ("kernel-triple", ValueError, lambda f: f(X, (2, 2, 2), 2, 0, False)),
     ("out-wrong-shape", ValueError, lambda f: f(X, 2, 2, 0, False, out=np.empty((2, 3, 4, 5), np.float32))),
     ("out-wrong-dtype", TypeError, lambda f: f(X, 2, 2, 0, False, out=np.empty(Y_SHAPE, np.float64))),
-    ("indices-wrong-shape", ValueError, lambda f: f(X, 2, 2, 0, False, indices=np.empty((2, 3, 5, 4), np.int32))),
+    ("indices-wrong-shape", ValueError,
+     lambda f: f(X, 2, 2, 0, False, indices=np.empty((2, 3, 5, 4), np.int32))),
     ("indices-int64", TypeError, lambda f: f(X, 2, 2, 0, False, indices=np.empty(Y_SHAPE, np.int64))),
 ]
 
@@ -196,9 +198,11 @@ BAD_BACKWARD = [
     ("x-shape-rank-3", ValueError, lambda f: f(DY, IDX, (3, 8, 8), 2, 2, 0, False)),
     ("indices-int64", TypeError, lambda f: f(DY, IDX.astype(np.int64), X.shape, 2, 2, 0, False)),
     ("indices-wrong-shape", ValueError, lambda f: f(DY, IDX[:, :, :3], X.shape, 2, 2, 0, False)),
-    ("indices-non-contiguous", ValueError, lambda f: f(DY, np.zeros((2, 3, 4, 8), np.int32)[..., ::2], X.shape, 2, 2, 0, False)),
+    ("indices-non-contiguous", ValueError,
+     lambda f: f(DY, np.zeros((2, 3, 4, 8), np.int32)[..., ::2], X.shape, 2, 2, 0, False)),
     ("padding>kernel/2", ValueError, lambda f: f(DY, IDX, X.shape, 2, 2, 2, False)),
-    ("out-wrong-shape", ValueError, lambda f: f(DY, IDX, X.shape, 2, 2, 0, False, out=np.empty((2, 3, 8, 9), np.float32))),
+    ("out-wrong-shape", ValueError,
+     lambda f: f(DY, IDX, X.shape, 2, 2, 0, False, out=np.empty((2, 3, 8, 9), np.float32))),
 ]
 
 

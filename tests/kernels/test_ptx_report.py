@@ -61,7 +61,8 @@ def _probe(out, x):
 
 
 def test_ptx_facts_of_a_probe_kernel():
-    r = report_kernel("probe", _probe, "void(float32[::1], float32[::1])", (8, 0), link=HAVE_NVJITLINK)
+    r = report_kernel("probe", _probe, "void(float32[::1], float32[::1])", (8, 0),
+                      link=HAVE_NVJITLINK)
     assert r.shared_bytes == 32 * 33 * 4 and not r.dynamic_shared
     assert r.local_bytes >= 64 * 4
     assert r.f64_instructions > 0
