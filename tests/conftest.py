@@ -1,14 +1,18 @@
 """Test-suite layout.
 
-The CUDA simulator is chosen when numba.cuda is first imported, so simulator tests need a
-process of their own: `pytest` runs everything but tests/cudasim, and
+tests/cudasim holds the tests that launch CUDA kernels and run the engine on device="cuda".
+Without a GPU they run under numba's CUDA simulator, which is chosen when numba.cuda is first
+imported, so they need a process of their own: `pytest` runs everything but tests/cudasim, and
 `NUMBA_ENABLE_CUDASIM=1 pytest` runs only tests/cudasim. The README's test command runs both.
+On a machine with a real GPU, `GPUCNN_TEST_GPU=1 pytest` runs the whole suite, tests/cudasim
+included, on the real device.
 """
 import os
 
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+REAL_GPU = os.environ.get("GPUCNN_TEST_GPU") == "1"
 
 if SIMULATOR:
-    collect_ignore_glob = [p for p in ("kernels", "engine", "data", "cli", "bench")]
-else:
+    collect_ignore_glob = ["kernels", "engine", "data", "cli", "bench"]
+elif not REAL_GPU:
     collect_ignore = ["cudasim"]
