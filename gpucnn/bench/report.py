@@ -23,10 +23,21 @@ def document(env, peaks, results, settings: dict, wall_s: float, extra: dict | N
         "wall_s": wall_s,
         "summary": summary(results),
         "notes": list(env.notes),
+        "load_average": _load_average(),
     }
     if extra:
         doc.update(extra)
     return doc
+
+
+def _load_average():
+    """The 1-, 5- and 15-minute load averages at the end of the run: other work on the
+    machine shows up here, and in noisy timings."""
+    import os
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def summary(results) -> dict:

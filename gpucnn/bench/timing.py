@@ -124,33 +124,49 @@ class TimingPlan:
     min_repeats: int = 5        # ... so a naive kernel version does not eat the run
 
 
-def first_call(clock, fn) -> float:
-    """Wall seconds of one call, synchronised: the first call of a kernel includes its JIT."""
-    clock.sync()
-    t0 = time.perf_counter()
-    fn(0)
-    clock.sync()
-    return time.perf_counter() - t0
-
-
 def measure(clock, fn, plan: TimingPlan) -> Stats:
     """Warm up, size the samples, then take `plan.repeats` samples of fn(i) with i cycling."""
-    calls = 0
-    elapsed = 0.0
-    while calls < plan.warmup_calls or elapsed < plan.warmup_s:
-        elapsed += clock.block(fn, calls, 1)
-        calls += 1
-    per_call = max(elapsed / calls, 1e-9)
-    inner = int(min(plan.max_inner, max(1, math.ceil(plan.min_sample_s / per_call))))
-    repeats = max(1, plan.repeats)
-    affordable = plan.budget_s / (per_call * inner)
-    if affordable < repeats:
-        affordable = int(affordable)
-        repeats = max(min(plan.min_repeats, repeats), affordable)
-    samples = []
-    for _ in range(repeats):
-        samples.append(clock.block(fn, calls, inner) / inner)
-        calls += inner
-    q1, median, q3 = np.percentile(samples, [25, 50, 75])
-    return Stats(float(median), float(q1), float(q3), float(min(samples)), float(max(samples)),
-                 len(samples), inner, calls - len(samples) * inner)
+    return measure_interleaved([fn], plan, clock)[0]
+
+
+class _Contender:
+    """One function being timed: its warm-up, sample size, repeats and samples."""
+
+    def __init__(self, fn, clock, plan):
+        self.fn, self.clock, self.calls, self.samples = fn, clock, 0, []
+        elapsed = 0.0
+        while self.calls < plan.warmup_calls or elapsed < plan.warmup_s:
+            elapsed += clock.block(fn, self.calls, 1)
+            self.calls += 1
+        self.warmup_calls = self.calls
+        per_call = max(elapsed / self.calls, 1e-9)
+        self.inner = int(min(plan.max_inner, max(1, math.ceil(plan.min_sample_s / per_call))))
+        self.repeats = max(1, plan.repeats)
+        affordable = plan.budget_s / (per_call * self.inner)
+        if affordable < self.repeats:
+            self.repeats = max(min(plan.min_repeats, self.repeats), int(affordable))
+
+    def sample(self):
+        self.samples.append(self.clock.block(self.fn, self.calls, self.inner) / self.inner)
+        self.calls += self.inner
+
+    def stats(self) -> Stats:
+        q1, median, q3 = np.percentile(self.samples, [25, 50, 75])
+        return Stats(float(median), float(q1), float(q3), float(min(self.samples)),
+                     float(max(self.samples)), len(self.samples), self.inner, self.warmup_calls)
+
+
+def measure_interleaved(fns, plan: TimingPlan, clock, clocks=None) -> list[Stats]:
+    """Time several functions doing the same work, their samples taken in turn.
+
+    Round-robin sampling (gpucnn, torch, gpucnn, torch, ...) means a burst of load from
+    elsewhere on the machine lands on all of them alike, so their ratio stays meaningful on a
+    noisy, shared machine where back-to-back blocks of samples would not be comparable.
+    """
+    clocks = clocks or [clock] * len(fns)
+    contenders = [_Contender(fn, c, plan) for fn, c in zip(fns, clocks)]
+    for round_ in range(max(c.repeats for c in contenders)):
+        for c in contenders:
+            if round_ < c.repeats:
+                c.sample()
+    return [c.stats() for c in contenders]

@@ -39,3 +39,13 @@ def test_slow_calls_get_fewer_repeats_within_the_budget():
                     TimingPlan(repeats=20, warmup_s=0.0, warmup_calls=1, min_sample_s=1e-3,
                                budget_s=3.0, min_repeats=5))
     assert stats.inner == 1 and stats.repeats == 5
+
+
+def test_interleaved_samples_alternate():
+    from gpucnn.bench.timing import measure_interleaved
+    order = []
+    plan = TimingPlan(repeats=3, warmup_s=0.0, warmup_calls=1, min_sample_s=1e-4)
+    a, b = measure_interleaved([lambda i: order.append("a"), lambda i: order.append("b")], plan,
+                               FakeClock())
+    assert order == ["a", "b"] + ["a", "b"] * 3  # warm-ups, then one sample of each in turn
+    assert a.repeats == b.repeats == 3
