@@ -19,6 +19,12 @@ the forward. One large product beats N per-image products of P*Q columns on a sm
 
 1x1, stride-1, unpadded convolutions skip im2col in the forward and backward-data passes: the
 input (N, C, H*W) already is a batch of column matrices.
+
+Threads. Every op alternates numba parallel loops with OpenBLAS calls, i.e. two thread pools.
+With numba's default "omp" layer (libgomp, whose idle workers spin) the pools starve each other
+on a small machine: measured on 2 cores, a LeNet conv step took hundreds of ms instead of ~3 ms.
+The "workqueue" layer (NUMBA_THREADING_LAYER=workqueue, chosen once per process before the
+first parallel call) does not spin and avoids it.
 """
 import numpy as np
 from numba import njit, prange
