@@ -12,7 +12,7 @@ QUICK_REPEAT = 7
 
 
 def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_path=None,
-        plot_path=None, seed=None, console=None, log=print) -> dict:
+        plot_path=None, seed=None, console=None, log=print, measure_peaks=True) -> dict:
     """Run the bench; returns the JSON document (also written to json_path when given).
 
     json_path "" means the default name, bench/results/<device-slug>-<YYYY-MM-DD>.json.
@@ -33,8 +33,8 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
     log(f"gpucnn bench on {env.name} ({env.device}): {len(selected)} cases, "
         f"{repeat} repeats{', quick' if quick else ''}")
     t0 = time.perf_counter()
-    from .peaks import peaks as measure_peaks
-    peaks = measure_peaks(env)
+    from .peaks import peaks as device_peaks
+    peaks = device_peaks(env, measure_gpu=measure_peaks)
     peaks["measure_s"] = time.perf_counter() - t0
 
     extra = {}

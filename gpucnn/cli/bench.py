@@ -33,7 +33,10 @@ import click
               help="List the selected cases' names and exit without running them.")
 @click.option("--seed", type=int, default=None, hidden=True,
               help="Seed for the random inputs (default: fresh each run, recorded in the JSON).")
-def bench(device, suite, quick, json_path, plot_path, repeat, case, list_only, seed):
+@click.option("--no-peak-measure", is_flag=True, hidden=True,
+              help="On a GPU in the table of known devices, skip measuring the peaks (tests).")
+def bench(device, suite, quick, json_path, plot_path, repeat, case, list_only, seed,
+          no_peak_measure):
     """Check, time and compare gpucnn against PyTorch (and CuPy on the GPU).
 
     Every case is first checked (against a float64 NumPy reference on the CPU, the CPU twin
@@ -49,6 +52,7 @@ def bench(device, suite, quick, json_path, plot_path, repeat, case, list_only, s
         from ..bench.main import run
         run(device=device, suite=suite, quick=quick, repeat=repeat, case=case,
             json_path=json_path, plot_path=plot_path, seed=seed,
+            measure_peaks=not no_peak_measure,
             log=lambda line: click.echo(line, err=True))
     except BenchError as error:
         raise click.ClickException(str(error)) from None

@@ -13,7 +13,7 @@ from .kernels import conv_case
 from .models import model_case
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-QUICK_BATCHES = (1, 16, 64, 256)
+QUICK_BATCHES = (1, 8, 64)
 IMAGE_SIZES = ((32, 32), (64, 64), (128, 128), (224, 224), (480, 640), (720, 960))
 QUICK_IMAGE_SIZES = ((32, 32), (224, 224), (720, 960))
 PHOTO = (720, 960, 3)      # height, width, channels
