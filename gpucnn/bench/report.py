@@ -3,6 +3,8 @@ import json
 import math
 import os
 
+from .targets import evaluate
+
 SCHEMA_KEYS = ("device", "date", "versions", "peaks", "results")
 RESULT_KEYS = ("suite", "name", "shape", "checked", "gpucnn_ms", "jit_s", "reference",
                "reference_ms", "ratio", "gflops", "gbs", "peak_fraction")
@@ -22,6 +24,7 @@ def document(env, peaks, results, settings: dict, wall_s: float, extra: dict | N
         "settings": settings,
         "wall_s": wall_s,
         "summary": summary(results),
+        "targets": evaluate(results, env.device),
         "notes": list(env.notes),
         "load_average": _load_average(),
     }
@@ -153,6 +156,17 @@ def tables(doc: dict):
         for r in failed:
             lines.append(f"  {r['case']}: {r.get('check_detail') or r.get('error')}\n")
         out.append(lines)
+    if doc.get("targets"):
+        targets = Table(title="targets (shown, not asserted; default kernel versions)",
+                        title_justify="left")
+        for column in ("target", "goal", "met", "median", "worst", "worst case"):
+            targets.add_column(column, justify="right" if column in ("median", "worst") else "left")
+        for t in doc["targets"]:
+            met = f"{t['met']}/{t['cases']}"
+            targets.add_row(t["target"], t["goal"],
+                            f"[green]{met}[/green]" if t["all_met"] else f"[red]{met}[/red]",
+                            f"{t['median']:.3g}", f"{t['worst']:.3g}", t["worst_case"])
+        out.append(targets)
     if doc.get("parameter_comparison_text"):
         out.append(Text(doc["parameter_comparison_text"]))
     out.append(Text("ratio = gpucnn time / reference time (below 1: gpucnn faster); % roof = "

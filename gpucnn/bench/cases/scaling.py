@@ -25,7 +25,8 @@ def cases(env) -> list:
     quick = env.quick
     out = []
     for batch in (QUICK_BATCHES if quick else BATCHES):
-        out.append(model_case("convnet", "train_step", batch, suite="scaling"))
+        case = model_case("convnet", "train_step", batch, suite="scaling")
+        out.append(replace(case, meta={**case.meta, "sweep": "batch"}))
     for batch in (QUICK_BATCHES if quick else BATCHES):
         case = conv_case("conv2d_forward", "convnet.conv2", ConvShape(batch, 32, 16, 16, 64, 3, 3,
                                                                       1, 1), None, None)
