@@ -1,8 +1,207 @@
-"""Placeholder: being written."""
+"""`gpucnn train`: train a CNN on a dataset, with checkpoints, exact resume and JSON metrics.
+
+Everything the run needs is checked before the first step (options, device, data files,
+checkpoint, model/data fit), so a mistake costs no time and overwrites no file.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
 import click
+from click.core import ParameterSource
+
+from ..models import MODELS
+from ..training import UserError
+from ..training.checkpoint import load_checkpoint, load_weights
+from ..training.config import OPTIMIZERS, build_config, check_config, check_fits, check_int
+from ..training.data import DATASETS, load_data
+from ..training.device import DEVICE_CHOICES, resolve_device
+from ..training.files import check_output_path, write_json
+
+DEFAULT_INTERRUPT_PATH = Path("gpucnn-interrupted.safetensors")
+# Options a resumed run takes from its checkpoint; giving another value is an error.
+FIXED_ON_RESUME = ("dataset", "model", "batch_size", "lr", "lr_decay", "optimizer", "momentum",
+                   "seed", "train_size")
+
+
+class Interrupted(click.ClickException):
+    exit_code = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 
 
 @click.command()
-def train():
-    """Not written yet."""
-    raise click.ClickException("gpucnn train is not written yet")
+@click.option("--dataset", type=click.Choice(DATASETS), default="digits", show_default=True,
+              help="digits ships with scikit-learn; the others read files from --data-dir.")
+@click.option("--data-dir", type=click.Path(path_type=Path),
+              help="Folder of the dataset's files [default: $GPUCNN_DATA/NAME or ~/.cache/gpucnn/NAME].")
+@click.option("--download", is_flag=True,
+              help="Fetch missing mnist/fashion-mnist/cifar10 files (checksum-verified).")
+@click.option("--train-size", type=int,
+              help="Train on N images. When --data-dir holds only the t10k files (e.g. "
+                   "../shared/data/mnist), train on N of them and test on the rest.")
+@click.option("--model", type=click.Choice(list(MODELS)),
+              help="[default: digits_cnn for digits, lenet5 for (fashion-)mnist, convnet for cifar10]")
+@click.option("--epochs", type=int, help="Epochs in all (with --resume: the total to reach).")
+@click.option("--batch-size", type=int)
+@click.option("--lr", type=float, help="Learning rate.")
+@click.option("--lr-decay", type=float,
+              help="Multiply the learning rate by this after every epoch (1 = constant).")
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS))
+@click.option("--momentum", type=float, help="SGD momentum [default: 0.9].")
+@click.option("--device", type=click.Choice(DEVICE_CHOICES), default="auto", show_default=True,
+              help="auto: cuda if a GPU is present, else cpu.")
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="CPU threads for the kernels (BLAS keeps 1). More rarely pays on small models "
+                   "and is much slower on a busy machine.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds the weights and the shuffling: same seed, same device, same result.")
+@click.option("--save", type=click.Path(dir_okay=False, path_type=Path),
+              help="Checkpoint written after every epoch (and on Ctrl-C).")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path),
+              help="Continue the run saved in this checkpoint, exactly where it stopped.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write metrics (accuracy, timings, per-epoch history) to this file.")
+@click.option("--quiet", is_flag=True, help="No progress bars, only the summary line.")
+@click.pass_context
+def train(ctx, dataset, data_dir, download, train_size, model, epochs, batch_size, lr, lr_decay,
+          optimizer, momentum, device, threads, seed, save, resume, json_path, quiet):
+    """Train a model, by default the digits CNN on the embedded 8x8 digits.
+
+    Defaults depend on --dataset (digits: Adam, lr 0.002, batch 32, 8 epochs; mnist and
+    fashion-mnist: SGD with momentum 0.9, lr 0.05, batch 32, 4 and 8 epochs). Ctrl-C stops
+    at the end of the current batch and saves a checkpoint to --save, or without --save to
+    ./gpucnn-interrupted.safetensors; --resume it to continue.
+    """
+    from ..training.device import cpu_threads
+    started = time.perf_counter()
+    try:
+        check_int("--threads", threads, 1)
+        run = _prepare(ctx, dataset, data_dir, download, train_size, model, epochs, batch_size,
+                       lr, lr_decay, optimizer, momentum, device, seed, save, resume, json_path)
+        with cpu_threads(threads):
+            _train(run, quiet, started)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+
+
+class _Run:
+    """What _prepare checked and built, handed to _train."""
+
+
+def _explicit(ctx, name) -> bool:
+    return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+
+
+def _prepare(ctx, dataset, data_dir, download, train_size, model, epochs, batch_size, lr,
+             lr_decay, optimizer, momentum, device, seed, save, resume, json_path) -> _Run:
+    run = _Run()
+    run.save = check_output_path("--save", save)
+    run.json_path = check_output_path("--json", json_path)
+    given = dict(dataset=dataset, model=model, batch_size=batch_size, lr=lr, lr_decay=lr_decay,
+                 optimizer=optimizer, momentum=momentum, seed=seed, train_size=train_size)
+    run.checkpoint = None
+    if resume is None:
+        config = build_config(dataset, model, epochs, batch_size, lr, optimizer, momentum, seed,
+                              data_dir, train_size, lr_decay)
+    else:
+        checkpoint = load_checkpoint(resume)
+        if not checkpoint.is_training_checkpoint:
+            raise UserError(f"--resume {resume}: a weights-only file, not a checkpoint of "
+                            f"gpucnn train (it has no optimizer state or progress)")
+        config = checkpoint.config
+        if _explicit(ctx, "model") and model != config.model:
+            from ..models import get_model
+            load_weights(get_model(model, checkpoint.info.get("in_channels"),
+                                   checkpoint.info.get("num_classes", 10)),
+                         checkpoint.model_state, model, f"checkpoint {resume} (model {config.model})")
+        for name in FIXED_ON_RESUME:
+            if _explicit(ctx, name) and given[name] != getattr(config, name):
+                option = "--" + name.replace("_", "-")
+                raise UserError(f"{option} {given[name]} differs from the checkpoint's "
+                                f"{getattr(config, name)}; a resumed run keeps its settings "
+                                f"(only --epochs, --device, --data-dir, --save, --json may change)")
+        if epochs is not None:
+            config.epochs = epochs
+        if data_dir is not None:
+            config.data_dir = str(data_dir)
+        check_config(config)
+        done = int(checkpoint.progress.get("epochs_done", 0))
+        if done >= config.epochs:
+            raise UserError(f"--resume {resume}: that run already has {done} of "
+                            f"{config.epochs} epochs; pass --epochs N with N > {done} to train further")
+        run.checkpoint = checkpoint
+    run.config = config
+    run.device = resolve_device(device)
+    run.data = load_data(config.dataset, config.data_dir, download, config.train_size,
+                         config.split_seed)
+    check_fits(config.model, run.data.train.image_shape, run.data.train.num_classes,
+               f"dataset {config.dataset}")
+    return run
+
+
+def _train(run, quiet, started):
+    from rich.console import Console
+
+    from ..training.interrupt import deferred_interrupt
+    from ..training.progress import EpochProgress
+    from ..training.trainer import StopRequested, Trainer
+
+    config, checkpoint = run.config, run.checkpoint
+    normalize = None
+    if checkpoint is not None:
+        info = checkpoint.info
+        normalize = (info["normalize_mean"], info["normalize_std"])
+    trainer = Trainer(config, run.data, run.device, normalize=normalize)
+    if checkpoint is not None:
+        trainer.restore(checkpoint)  # every check passed: from here on files may be written
+    out = Console(highlight=False, soft_wrap=True)
+    reporter = EpochProgress(enabled=not quiet)
+    resumed = "" if checkpoint is None else (
+        f", resuming {checkpoint.path} at epoch {trainer.epochs_done + 1} batch {trainer.sums.batches + 1}")
+    out.print(f"{config.model} on {run.data.description}, {run.device}, {config.optimizer} "
+              f"lr {config.lr:g}{f' momentum {config.momentum:g}' if config.optimizer == 'sgd' else ''}, "
+              f"batch {config.batch_size}, {config.epochs} epochs, seed {config.seed}{resumed}")
+    try:
+        with deferred_interrupt() as stop_requested:
+            trainer.run(config.epochs, reporter, stop_requested, run.save)
+    except (StopRequested, KeyboardInterrupt):
+        reporter.close()
+        _save_interrupted(trainer, run)
+    finally:
+        reporter.close()
+    result = trainer.final_eval()
+    total_seconds = time.perf_counter() - started
+    train_seconds = trainer.total_train_seconds
+    images_per_second = trainer.images_seen / train_seconds if train_seconds > 0 else 0.0
+    metrics = {
+        "dataset": config.dataset, "model": config.model, "device": run.device,
+        "data": run.data.description, "train_images": len(run.data.train),
+        "test_images": len(run.data.test), **{k: v for k, v in config.to_dict().items()
+                                              if k not in ("dataset", "model")},
+        "test_accuracy": result.accuracy, "test_loss": result.loss,
+        "test_correct": result.correct,
+        "train_seconds": train_seconds, "images_per_second": images_per_second,
+        "total_seconds": total_seconds,
+        "checkpoint": None if run.save is None else str(run.save),
+        "resumed_from": None if checkpoint is None else str(checkpoint.path),
+        "history": trainer.history,
+    }
+    if run.json_path is not None:
+        write_json(run.json_path, metrics)
+    saved = f"; checkpoint {run.save}" if run.save is not None else ""
+    out.print(f"test accuracy {result.accuracy:.2%} ({result.correct}/{result.total}) after "
+              f"{trainer.epochs_done} epochs; training {train_seconds:.1f} s "
+              f"({images_per_second:,.0f} images/s), total {total_seconds:.1f} s on {run.device}{saved}")
+
+
+def _save_interrupted(trainer, run):
+    path = run.save if run.save is not None else DEFAULT_INTERRUPT_PATH
+    where = (f"epoch {trainer.epochs_done + 1}, after batch {trainer.sums.batches}/"
+             f"{len(trainer.train_loader)}")
+    if not trainer.consistent:
+        kept = f"; {path} keeps the last epoch's checkpoint" if path.exists() else ""
+        raise Interrupted(f"interrupted inside an optimizer step ({where}): no consistent state "
+                          f"to save{kept}")
+    trainer.save(path)
+    raise Interrupted(f"interrupted in {where}; checkpoint saved to {path} "
+                      f"(continue with: gpucnn train --resume {path})")

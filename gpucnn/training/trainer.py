@@ -1,0 +1,192 @@
+"""The training loop: epochs of mini-batches, resumable after any batch, bit for bit.
+
+A run's state is the model and optimizer tensors plus a few numbers: epochs done, batches of
+the current epoch applied, that epoch's running sums, the history, the DataLoader's position
+(its order is a pure function of seed and epoch) and the engine's RNG state. `progress()`
+returns those numbers and `restore()` puts them back, so a run resumed from a checkpoint takes
+exactly the steps an uninterrupted one would, in the same order, with the same arithmetic.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .. import optim, random
+from ..data import DataLoader, channel_stats
+from ..models import get_model
+from ..nn import functional as F
+from ..tensor import tensor
+from .checkpoint import Checkpoint, load_weights, save_checkpoint
+from .config import TrainConfig
+from .data import LoadedData
+from .errors import UserError
+from .evaluation import evaluate
+
+EVAL_BATCH_SIZE = 500
+
+
+class StopRequested(Exception):
+    """Ctrl-C was pressed; the trainer stopped at a batch boundary."""
+
+
+@dataclass
+class EpochSums:
+    """Running totals of the epoch in progress."""
+    batches: int = 0      # batches applied (optimizer steps taken)
+    seen: int = 0
+    correct: int = 0
+    loss_sum: float = 0.0  # sum over batches of mean loss * batch size
+    seconds: float = 0.0   # training time of this epoch so far (paused while checkpointed)
+
+    @property
+    def loss(self):
+        return self.loss_sum / self.seen if self.seen else float("nan")
+
+    @property
+    def accuracy(self):
+        return self.correct / self.seen if self.seen else float("nan")
+
+    @property
+    def images_per_second(self):
+        return self.seen / self.seconds if self.seconds > 0 else 0.0
+
+
+def forward_backward(model, images, labels, host_labels):
+    """Forward and backward pass of one batch: gradients land in .grad, parameters are
+    untouched (the optimizer step is separate). Returns (mean loss, correct predictions)."""
+    logits = model(images)
+    loss = F.cross_entropy(logits, labels)
+    correct = int((logits.numpy().argmax(axis=1) == host_labels).sum())
+    loss.backward()
+    return loss.item(), correct
+
+
+def make_optimizer(config: TrainConfig, params):
+    if config.optimizer == "sgd":
+        return optim.SGD(params, lr=config.lr, momentum=config.momentum)
+    return optim.Adam(params, lr=config.lr)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, data: LoadedData, device: str, normalize=None):
+        self.config, self.data, self.device = config, data, device
+        train = data.train
+        random.manual_seed(config.seed)
+        self.model = get_model(config.model, train.image_shape[0], train.num_classes).to(device)
+        self.optimizer = make_optimizer(config, self.model.parameters())
+        mean, std = normalize if normalize is not None else channel_stats(train.images)
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
+        self.train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed,
+                                       normalize=(self.mean, self.std))
+        self.test_loader = DataLoader(data.test, EVAL_BATCH_SIZE, shuffle=False,
+                                      normalize=(self.mean, self.std))
+        self.epochs_done = 0
+        self.sums = EpochSums()   # of the epoch in progress (all zero between epochs)
+        self.history: list[dict] = []
+        self.train_seconds = 0.0  # completed epochs
+        self.images_seen = 0      # completed epochs
+        self.last_eval = None
+        self._updating = False    # True while parameters are half updated
+
+    # --- what a checkpoint holds ----------------------------------------------------------
+    def info(self) -> dict:
+        train = self.data.train
+        return {"classes": list(train.classes), "num_classes": train.num_classes,
+                "in_channels": train.image_shape[0], "image_size": list(train.image_shape[1:]),
+                "normalize_mean": self.mean.tolist(), "normalize_std": self.std.tolist(),
+                "data": self.data.description, "train_images": len(train),
+                "test_images": len(self.data.test)}
+
+    def progress(self) -> dict:
+        loader = dict(self.train_loader.state_dict())
+        # The loader counts a batch as used once handed out; the checkpoint counts the
+        # batches whose optimizer step completed, which is where a resumed run must go on.
+        loader["epoch"], loader["position"] = self.epochs_done, self.sums.batches
+        return {"epochs_done": self.epochs_done, "epoch_sums": asdict(self.sums),
+                "loader": loader, "rng": random.get_state(), "history": self.history,
+                "train_seconds": self.train_seconds, "images_seen": self.images_seen,
+                "device": self.device}
+
+    @property
+    def consistent(self) -> bool:
+        """False only if stopped inside an optimizer step, when no checkpoint can be exact."""
+        return not self._updating
+
+    def save(self, path):
+        save_checkpoint(path, self.model, self.optimizer, self.config, self.info(), self.progress())
+
+    def restore(self, checkpoint: Checkpoint):
+        load_weights(self.model, checkpoint.model_state, self.config.model, f"checkpoint {checkpoint.path}")
+        p = checkpoint.progress
+        try:
+            self.optimizer.load_state_dict(checkpoint.optimizer_state)
+            self.train_loader.load_state_dict(p["loader"])
+            random.set_state(p["rng"])
+            self.epochs_done = int(p["epochs_done"])
+            self.sums = EpochSums(**p["epoch_sums"])
+            self.history = list(p["history"])
+            self.train_seconds = float(p["train_seconds"])
+            self.images_seen = int(p["images_seen"])
+        except (KeyError, ValueError, TypeError) as error:
+            raise UserError(f"checkpoint {checkpoint.path} cannot be resumed here: "
+                            f"{' '.join(str(error).split())}") from None
+
+    # --- training -------------------------------------------------------------------------
+    def run(self, epochs: int, reporter, stop_requested=lambda: False, save_path=None):
+        """Train until `epochs` epochs are done, saving to `save_path` after each one."""
+        while self.epochs_done < epochs:
+            self._train_epoch(epochs, reporter, stop_requested)
+            if save_path is not None:
+                self.save(save_path)
+            if stop_requested() and self.epochs_done < epochs:
+                raise StopRequested
+
+    def _train_epoch(self, epochs, reporter, stop_requested):
+        sums = self.sums
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.lr_at(self.epochs_done)
+        reporter.start_epoch(self.epochs_done + 1, epochs, len(self.train_loader), sums)
+        self.model.train()
+        start = time.perf_counter() - sums.seconds
+        for x, y in self.train_loader:
+            images, labels = tensor(x, device=self.device), tensor(y, device=self.device)
+            self.optimizer.zero_grad()
+            loss, correct = forward_backward(self.model, images, labels, y)
+            self._updating = True
+            self.optimizer.step()
+            sums.batches += 1
+            sums.seen += len(y)
+            sums.correct += correct
+            sums.loss_sum += loss * len(y)
+            sums.seconds = time.perf_counter() - start
+            self._updating = False
+            reporter.update(sums)
+            if stop_requested():
+                raise StopRequested
+        sums.seconds = time.perf_counter() - start
+        result = evaluate(self.model, self.test_loader, self.device, self.data.test.num_classes)
+        self.last_eval = result
+        entry = {"epoch": self.epochs_done + 1, "train_loss": sums.loss,
+                 "train_accuracy": sums.accuracy, "test_loss": result.loss,
+                 "test_accuracy": result.accuracy, "seconds": sums.seconds,
+                 "images_per_second": sums.images_per_second}
+        self.history.append(entry)
+        self.train_seconds += sums.seconds
+        self.images_seen += sums.seen
+        self.epochs_done += 1
+        self.sums = EpochSums()
+        reporter.end_epoch(entry)
+
+    # --- results --------------------------------------------------------------------------
+    @property
+    def total_train_seconds(self):
+        return self.train_seconds + self.sums.seconds
+
+    def final_eval(self):
+        if self.last_eval is None:
+            self.last_eval = evaluate(self.model, self.test_loader, self.device,
+                                      self.data.test.num_classes)
+        return self.last_eval
