@@ -113,7 +113,7 @@ def _prepare(ctx, dataset, data_dir, download, train_size, model, epochs, batch_
             from ..models import get_model
             load_weights(get_model(model, checkpoint.info.get("in_channels"),
                                    checkpoint.info.get("num_classes", 10)),
-                         checkpoint.model_state, model, f"checkpoint {resume} (model {config.model})")
+                         checkpoint.model_state, model, f"checkpoint {resume} (saved from model {config.model})")
         for name in FIXED_ON_RESUME:
             if _explicit(ctx, name) and given[name] != getattr(config, name):
                 option = "--" + name.replace("_", "-")
