@@ -6,6 +6,7 @@ checkpoint, model/data fit), so a mistake costs no time and overwrites no file.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -13,10 +14,11 @@ from click.core import ParameterSource
 
 from ..models import MODELS
 from ..training import UserError
-from ..training.checkpoint import load_checkpoint, load_weights
-from ..training.config import OPTIMIZERS, build_config, check_config, check_fits, check_int
-from ..training.data import DATASETS, load_data
-from ..training.device import DEVICE_CHOICES, resolve_device
+from ..training.checkpoint import Checkpoint, load_checkpoint, load_weights
+from ..training.config import (DATASET_DEFAULTS, OPTIMIZERS, TrainConfig, build_config,
+                               check_config, check_fits, check_int)
+from ..training.data import DATASETS, LoadedData, load_data
+from ..training.device import DEVICE_CHOICES, cpu_threads, resolve_device
 from ..training.files import check_output_path, write_json
 
 DEFAULT_INTERRUPT_PATH = Path("gpucnn-interrupted.safetensors")
@@ -29,18 +31,35 @@ class Interrupted(click.ClickException):
     exit_code = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 
 
-@click.command()
+def _defaults_help() -> str:
+    d = DATASET_DEFAULTS["digits"]
+    m = DATASET_DEFAULTS["mnist"]
+    return (f"digits: {d['optimizer']} lr {d['lr']:g} momentum {d['momentum']:g} decay "
+            f"{d['lr_decay']:g}/epoch, batch {d['batch_size']}, {d['epochs']} epochs; mnist: "
+            f"{m['optimizer']} lr {m['lr']:g} momentum {m['momentum']:g} decay {m['lr_decay']:g}"
+            f"/epoch, batch {m['batch_size']}, {m['epochs']} epochs")
+
+
+@click.command(help=f"""Train a model, by default the digits CNN on the embedded 8x8 digits.
+
+    Options left out take the dataset's defaults ({_defaults_help()}). A checkpoint is written
+    to --save after every epoch. Ctrl-C stops at the end of the current batch and saves a
+    checkpoint to --save, or without --save to ./{DEFAULT_INTERRUPT_PATH}; --resume it to
+    continue exactly where it stopped.
+    """)
 @click.option("--dataset", type=click.Choice(DATASETS), default="digits", show_default=True,
               help="digits ships with scikit-learn; the others read files from --data-dir.")
 @click.option("--data-dir", type=click.Path(path_type=Path),
-              help="Folder of the dataset's files [default: $GPUCNN_DATA/NAME or ~/.cache/gpucnn/NAME].")
+              help="Folder of the dataset's files "
+                   "[default: $GPUCNN_DATA/NAME or ~/.cache/gpucnn/NAME].")
 @click.option("--download", is_flag=True,
               help="Fetch missing mnist/fashion-mnist/cifar10 files (checksum-verified).")
 @click.option("--train-size", type=int,
               help="Train on N images. When --data-dir holds only the t10k files (e.g. "
                    "../shared/data/mnist), train on N of them and test on the rest.")
 @click.option("--model", type=click.Choice(list(MODELS)),
-              help="[default: digits_cnn for digits, lenet5 for (fashion-)mnist, convnet for cifar10]")
+              help="[default: digits_cnn for digits, lenet5 for (fashion-)mnist, "
+                   "convnet for cifar10]")
 @click.option("--epochs", type=int, help="Epochs in all (with --resume: the total to reach).")
 @click.option("--batch-size", type=int)
 @click.option("--lr", type=float, help="Learning rate.")
@@ -51,8 +70,8 @@ class Interrupted(click.ClickException):
 @click.option("--device", type=click.Choice(DEVICE_CHOICES), default="auto", show_default=True,
               help="auto: cuda if a GPU is present, else cpu.")
 @click.option("--threads", type=int, default=1, show_default=True,
-              help="CPU threads for the kernels (BLAS keeps 1). More rarely pays on small models "
-                   "and is much slower on a busy machine.")
+              help="CPU threads for the kernels (BLAS keeps 1). More rarely pays on small "
+                   "models and is much slower on a busy machine.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seeds the weights and the shuffling: same seed, same device, same result.")
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path),
@@ -63,83 +82,88 @@ class Interrupted(click.ClickException):
               help="Write metrics (accuracy, timings, per-epoch history) to this file.")
 @click.option("--quiet", is_flag=True, help="No progress bars, only the summary line.")
 @click.pass_context
-def train(ctx, dataset, data_dir, download, train_size, model, epochs, batch_size, lr, lr_decay,
-          optimizer, momentum, device, threads, seed, save, resume, json_path, quiet):
-    """Train a model, by default the digits CNN on the embedded 8x8 digits.
-
-    Defaults depend on --dataset (digits: Adam, lr 0.002, batch 32, 8 epochs; mnist and
-    fashion-mnist: SGD with momentum 0.9, lr 0.05, batch 32, 4 and 8 epochs). Ctrl-C stops
-    at the end of the current batch and saves a checkpoint to --save, or without --save to
-    ./gpucnn-interrupted.safetensors; --resume it to continue.
-    """
-    from ..training.device import cpu_threads
+def train(ctx, threads, quiet, **options):
     started = time.perf_counter()
     try:
         check_int("--threads", threads, 1)
-        run = _prepare(ctx, dataset, data_dir, download, train_size, model, epochs, batch_size,
-                       lr, lr_decay, optimizer, momentum, device, seed, save, resume, json_path)
+        run = _prepare(ctx, **options)
         with cpu_threads(threads):
             _train(run, quiet, started)
     except UserError as error:
         raise click.ClickException(str(error)) from None
 
 
+@dataclass
 class _Run:
-    """What _prepare checked and built, handed to _train."""
+    """Everything _prepare checked, for _train."""
+    config: TrainConfig
+    data: LoadedData
+    device: str
+    save: Path | None
+    json_path: Path | None
+    checkpoint: Checkpoint | None  # the one being resumed
 
 
 def _explicit(ctx, name) -> bool:
-    return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    source = ctx.get_parameter_source(name)
+    return source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 
 def _prepare(ctx, dataset, data_dir, download, train_size, model, epochs, batch_size, lr,
              lr_decay, optimizer, momentum, device, seed, save, resume, json_path) -> _Run:
-    run = _Run()
-    run.save = check_output_path("--save", save)
-    run.json_path = check_output_path("--json", json_path)
-    given = dict(dataset=dataset, model=model, batch_size=batch_size, lr=lr, lr_decay=lr_decay,
-                 optimizer=optimizer, momentum=momentum, seed=seed, train_size=train_size)
-    run.checkpoint = None
+    save = check_output_path("--save", save)
+    json_path = check_output_path("--json", json_path)
+    if data_dir is not None:
+        data_dir = data_dir.expanduser().resolve()  # checkpoints then work from any folder
+    checkpoint = None
     if resume is None:
         config = build_config(dataset, model, epochs, batch_size, lr, optimizer, momentum, seed,
                               data_dir, train_size, lr_decay)
     else:
+        given = dict(dataset=dataset, model=model, batch_size=batch_size, lr=lr,
+                     lr_decay=lr_decay, optimizer=optimizer, momentum=momentum, seed=seed,
+                     train_size=train_size)
         checkpoint = load_checkpoint(resume)
-        if not checkpoint.is_training_checkpoint:
-            raise UserError(f"--resume {resume}: a weights-only file, not a checkpoint of "
-                            f"gpucnn train (it has no optimizer state or progress)")
-        config = checkpoint.config
-        if _explicit(ctx, "model") and model != config.model:
-            from ..models import get_model
-            load_weights(get_model(model, checkpoint.info.get("in_channels"),
-                                   checkpoint.info.get("num_classes", 10)),
-                         checkpoint.model_state, model, f"checkpoint {resume} (saved from model {config.model})")
-        for name in FIXED_ON_RESUME:
-            if _explicit(ctx, name) and given[name] != getattr(config, name):
-                option = "--" + name.replace("_", "-")
-                raise UserError(f"{option} {given[name]} differs from the checkpoint's "
-                                f"{getattr(config, name)}; a resumed run keeps its settings "
-                                f"(only --epochs, --device, --data-dir, --save, --json may change)")
-        if epochs is not None:
-            config.epochs = epochs
-        if data_dir is not None:
-            config.data_dir = str(data_dir)
-        check_config(config)
-        done = int(checkpoint.progress.get("epochs_done", 0))
-        if done >= config.epochs:
-            raise UserError(f"--resume {resume}: that run already has {done} of "
-                            f"{config.epochs} epochs; pass --epochs N with N > {done} to train further")
-        run.checkpoint = checkpoint
-    run.config = config
-    run.device = resolve_device(device)
-    run.data = load_data(config.dataset, config.data_dir, download, config.train_size,
-                         config.split_seed)
-    check_fits(config.model, run.data.train.image_shape, run.data.train.num_classes,
+        config = _resumed_config(ctx, checkpoint, given, epochs, data_dir)
+    data = load_data(config.dataset, config.data_dir, download, config.train_size,
+                     config.split_seed)
+    check_fits(config.model, data.train.image_shape, data.train.num_classes,
                f"dataset {config.dataset}")
-    return run
+    return _Run(config, data, resolve_device(device), save, json_path, checkpoint)
 
 
-def _train(run, quiet, started):
+def _resumed_config(ctx, checkpoint, given, epochs, data_dir) -> TrainConfig:
+    """The checkpoint's configuration, with the options a resumed run may change."""
+    path = checkpoint.path
+    if not checkpoint.is_training_checkpoint:
+        raise UserError(f"--resume {path}: a weights-only file, not a checkpoint of "
+                        f"gpucnn train (it has no optimizer state or progress)")
+    config = checkpoint.config
+    if _explicit(ctx, "model") and given["model"] != config.model:
+        from ..models import get_model
+        info = checkpoint.info
+        wanted = get_model(given["model"], info.get("in_channels"), info.get("num_classes", 10))
+        load_weights(wanted, checkpoint.model_state, given["model"],
+                     f"checkpoint {path} (saved from model {config.model})")
+    for name in FIXED_ON_RESUME:
+        if _explicit(ctx, name) and given[name] != getattr(config, name):
+            raise UserError(f"--{name.replace('_', '-')} {given[name]} differs from the "
+                            f"checkpoint's {getattr(config, name)}; a resumed run keeps its "
+                            f"settings (only --epochs, --device, --data-dir, --save, --json "
+                            f"may change)")
+    if epochs is not None:
+        config.epochs = epochs
+    if data_dir is not None:
+        config.data_dir = str(data_dir)
+    check_config(config)
+    done = int(checkpoint.progress.get("epochs_done", 0))
+    if done >= config.epochs:
+        raise UserError(f"--resume {path}: that run already has {done} of {config.epochs} "
+                        f"epochs; pass --epochs N with N > {done} to train further")
+    return config
+
+
+def _train(run: _Run, quiet: bool, started: float):
     from rich.console import Console
 
     from ..training.interrupt import deferred_interrupt
@@ -149,18 +173,13 @@ def _train(run, quiet, started):
     config, checkpoint = run.config, run.checkpoint
     normalize = None
     if checkpoint is not None:
-        info = checkpoint.info
-        normalize = (info["normalize_mean"], info["normalize_std"])
+        normalize = (checkpoint.info["normalize_mean"], checkpoint.info["normalize_std"])
     trainer = Trainer(config, run.data, run.device, normalize=normalize)
     if checkpoint is not None:
-        trainer.restore(checkpoint)  # every check passed: from here on files may be written
+        trainer.restore(checkpoint)  # the last check: from here on files may be written
     out = Console(highlight=False, soft_wrap=True)
+    out.print(_headline(run, trainer))
     reporter = EpochProgress(enabled=not quiet)
-    resumed = "" if checkpoint is None else (
-        f", resuming {checkpoint.path} at epoch {trainer.epochs_done + 1} batch {trainer.sums.batches + 1}")
-    out.print(f"{config.model} on {run.data.description}, {run.device}, {config.optimizer} "
-              f"lr {config.lr:g}{f' momentum {config.momentum:g}' if config.optimizer == 'sgd' else ''}, "
-              f"batch {config.batch_size}, {config.epochs} epochs, seed {config.seed}{resumed}")
     try:
         with deferred_interrupt() as stop_requested:
             trainer.run(config.epochs, reporter, stop_requested, run.save)
@@ -169,32 +188,44 @@ def _train(run, quiet, started):
         _save_interrupted(trainer, run)
     finally:
         reporter.close()
+
     result = trainer.final_eval()
     total_seconds = time.perf_counter() - started
     train_seconds = trainer.total_train_seconds
     images_per_second = trainer.images_seen / train_seconds if train_seconds > 0 else 0.0
-    metrics = {
-        "dataset": config.dataset, "model": config.model, "device": run.device,
-        "data": run.data.description, "train_images": len(run.data.train),
-        "test_images": len(run.data.test), **{k: v for k, v in config.to_dict().items()
-                                              if k not in ("dataset", "model")},
-        "test_accuracy": result.accuracy, "test_loss": result.loss,
-        "test_correct": result.correct,
-        "train_seconds": train_seconds, "images_per_second": images_per_second,
-        "total_seconds": total_seconds,
-        "checkpoint": None if run.save is None else str(run.save),
-        "resumed_from": None if checkpoint is None else str(checkpoint.path),
-        "history": trainer.history,
-    }
     if run.json_path is not None:
-        write_json(run.json_path, metrics)
+        settings = {k: v for k, v in config.to_dict().items() if k not in ("dataset", "model")}
+        write_json(run.json_path, {
+            "dataset": config.dataset, "model": config.model, "device": run.device,
+            "data": run.data.description, "train_images": len(run.data.train),
+            "test_images": len(run.data.test), **settings,
+            "test_accuracy": result.accuracy, "test_loss": result.loss,
+            "test_correct": result.correct, "train_seconds": train_seconds,
+            "images_per_second": images_per_second, "total_seconds": total_seconds,
+            "checkpoint": None if run.save is None else str(run.save),
+            "resumed_from": None if checkpoint is None else str(checkpoint.path),
+            "history": trainer.history,
+        })
     saved = f"; checkpoint {run.save}" if run.save is not None else ""
     out.print(f"test accuracy {result.accuracy:.2%} ({result.correct}/{result.total}) after "
               f"{trainer.epochs_done} epochs; training {train_seconds:.1f} s "
-              f"({images_per_second:,.0f} images/s), total {total_seconds:.1f} s on {run.device}{saved}")
+              f"({images_per_second:,.0f} images/s), total {total_seconds:.1f} s "
+              f"on {run.device}{saved}")
 
 
-def _save_interrupted(trainer, run):
+def _headline(run: _Run, trainer) -> str:
+    c = run.config
+    momentum = f" momentum {c.momentum:g}" if c.optimizer == "sgd" else ""
+    decay = f" decay {c.lr_decay:g}/epoch" if c.lr_decay != 1 else ""
+    line = (f"{c.model} on {run.data.description}, {run.device}, {c.optimizer} lr {c.lr:g}"
+            f"{momentum}{decay}, batch {c.batch_size}, {c.epochs} epochs, seed {c.seed}")
+    if run.checkpoint is not None:
+        line += (f", resuming {run.checkpoint.path} at epoch {trainer.epochs_done + 1} "
+                 f"batch {trainer.sums.batches + 1}")
+    return line
+
+
+def _save_interrupted(trainer, run: _Run):
     path = run.save if run.save is not None else DEFAULT_INTERRUPT_PATH
     where = (f"epoch {trainer.epochs_done + 1}, after batch {trainer.sums.batches}/"
              f"{len(trainer.train_loader)}")

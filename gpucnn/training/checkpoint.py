@@ -64,7 +64,8 @@ def load_checkpoint(path) -> Checkpoint:
     try:
         arrays, metadata = serialization.load(path, with_metadata=True)
     except ValueError as error:
-        raise UserError(f"checkpoint {path} is unreadable: {' '.join(str(error).split())}") from None
+        reason = " ".join(str(error).split())
+        raise UserError(f"checkpoint {path} is unreadable: {reason}") from None
     except OSError as error:
         raise UserError(f"checkpoint {path}: cannot read it ({error.strerror or error})") from None
     if metadata.get("format") != FORMAT:

@@ -74,11 +74,12 @@ def _only_test_files(folder: Path) -> bool:
 def _split_single(dataset, folder, train_size, split_seed) -> LoadedData:
     images_stem, labels_stem = IDX_FILES["test"]
     if train_size is None:
-        raise UserError(f"{dataset}: {folder} holds only the t10k (test) files; pass --train-size N "
-                        f"to train on N of those images and test on the rest (e.g. --train-size 8000)")
+        raise UserError(f"{dataset}: {folder} holds only the t10k (test) files; pass "
+                        f"--train-size N to train on N of those images and test on the rest "
+                        f"(e.g. --train-size 8000)")
     classes = FASHION_CLASSES if dataset == "fashion-mnist" else DIGIT_CLASSES
-    full = gdata.load_idx_pair(find_idx_file(folder, images_stem), find_idx_file(folder, labels_stem),
-                               name=dataset, classes=classes)
+    full = gdata.load_idx_pair(find_idx_file(folder, images_stem),
+                               find_idx_file(folder, labels_stem), name=dataset, classes=classes)
     if not 0 < train_size < len(full):
         raise UserError(f"--train-size {train_size}: {folder} holds {len(full):,} t10k images; "
                         f"choose 1..{len(full) - 1} so some are left to test on")

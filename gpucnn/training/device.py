@@ -26,7 +26,8 @@ def cpu_threads(threads: int):
     The CPU twins alternate numba parallel loops (im2col, layout changes) with BLAS calls. Both
     libraries keep a pool of threads that spin for a while after each call, so with both at
     the core count they fight over the cores: on a 2-core machine with other work running, a
-    LeNet-5 step took 250-940 ms that way against 3-5 ms with one thread each. BLAS therefore always gets one thread here, numba `threads`.
+    LeNet-5 step took 250-940 ms that way against 3-5 ms with one thread each. BLAS
+    therefore always gets one thread here, numba `threads`.
     """
     import numba
     if threads < 1:

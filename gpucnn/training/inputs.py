@@ -50,7 +50,8 @@ def _read_npy(path, channels) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
-        raise UserError(f"{path}: not a readable .npy array ({' '.join(str(error).split())})") from None
+        reason = " ".join(str(error).split())
+        raise UserError(f"{path}: not a readable .npy array ({reason})") from None
     if array.ndim == 2:
         array = array[None, None]
     elif array.ndim == 3:
@@ -60,7 +61,8 @@ def _read_npy(path, channels) -> np.ndarray:
             array = array[:, None]        # a stack of N grayscale (H, W) images
         else:
             raise UserError(f"{path}: the model expects {channels}-channel images, this array "
-                            f"has shape {array.shape}; give (C, H, W) or (N, C, H, W) with C={channels}")
+                            f"has shape {array.shape}; give (C, H, W) or (N, C, H, W) "
+                            f"with C={channels}")
     elif array.ndim != 4:
         raise UserError(f"{path}: a {array.ndim}-D array; give (H, W), (C, H, W) or (N, C, H, W)")
     if array.shape[1] != channels:
@@ -123,7 +125,8 @@ def _read_image(path, channels) -> np.ndarray:
         pixels = np.asarray(image.convert("RGB")).transpose(2, 0, 1)  # HWC -> CHW
         if channels == 3:
             return pixels.astype(np.float32) / np.float32(255)
-        if channels == 1 and np.array_equal(pixels[0], pixels[1]) and np.array_equal(pixels[0], pixels[2]):
+        gray = np.array_equal(pixels[0], pixels[1]) and np.array_equal(pixels[0], pixels[2])
+        if channels == 1 and gray:
             return pixels[:1].astype(np.float32) / np.float32(255)  # gray stored as RGB
         raise UserError(f"{path}: a colour image ({mode}), the model expects {channels}-channel "
                         f"images; convert it to {'grayscale' if channels == 1 else 'that'} first")

@@ -34,4 +34,5 @@ def deferred_interrupt():
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+        restore = previous if previous is not None else signal.default_int_handler
+        signal.signal(signal.SIGINT, restore)

@@ -36,8 +36,8 @@ def model_from_checkpoint(path, model_name=None, dataset=None, need_dataset=True
     if config is not None:
         if model_name is not None and model_name != config.model:
             # Try the named model anyway: the error then lists the keys that do not fit.
-            load_weights(get_model(model_name, info.get("in_channels"), info.get("num_classes", 10)),
-                         checkpoint.model_state, model_name,
+            wanted = get_model(model_name, info.get("in_channels"), info.get("num_classes", 10))
+            load_weights(wanted, checkpoint.model_state, model_name,
                          f"checkpoint {path} (saved from model {config.model})")
         name = model_name or config.model
         in_channels, num_classes = int(info["in_channels"]), int(info["num_classes"])

@@ -119,7 +119,8 @@ class Trainer:
         save_checkpoint(path, self.model, self.optimizer, self.config, self.info(), self.progress())
 
     def restore(self, checkpoint: Checkpoint):
-        load_weights(self.model, checkpoint.model_state, self.config.model, f"checkpoint {checkpoint.path}")
+        load_weights(self.model, checkpoint.model_state, self.config.model,
+                     f"checkpoint {checkpoint.path}")
         p = checkpoint.progress
         try:
             self.optimizer.load_state_dict(checkpoint.optimizer_state)

@@ -32,7 +32,8 @@ def check_refused(workdir, *args, match):
 
 
 def train_args(workdir, *args):
-    return ("train", *args, *QUIET, "--save", workdir / "existing.st", "--json", workdir / "metrics.json")
+    return ("train", *args, *QUIET, "--save", workdir / "existing.st",
+            "--json", workdir / "metrics.json")
 
 
 @pytest.mark.parametrize("args, match", [

@@ -100,7 +100,8 @@ def _refused_predict(tmp_path, *args):
 
 
 def test_predict_wrong_size_is_refused_unless_resize(tmp_path, digits_checkpoint):
-    np.save(tmp_path / "big.npy", np.random.default_rng(0).uniform(0, 1, (28, 28)).astype(np.float32))
+    big = np.random.default_rng(0).uniform(0, 1, (28, 28)).astype(np.float32)
+    np.save(tmp_path / "big.npy", big)
     line = _refused_predict(tmp_path, digits_checkpoint, tmp_path / "big.npy")
     assert "expects 8x8 images, this one is 28x28" in line and "--resize" in line
     result = invoke("predict", digits_checkpoint, tmp_path / "big.npy", "--resize")

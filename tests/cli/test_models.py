@@ -45,7 +45,8 @@ def test_state_dict_matches_torch_and_outputs_agree(name):
     # Same weights, same input: same logits (so the layer order matches too, not just keys).
     twin.load_state_dict({k: torch.from_numpy(v) for k, v in ours_state.items()})
     spec = model_spec(name)
-    x = np.random.default_rng(1).uniform(0, 1, (4, spec.in_channels) + spec.input_size).astype(np.float32)
+    shape = (4, spec.in_channels) + spec.input_size
+    x = np.random.default_rng(1).uniform(0, 1, shape).astype(np.float32)
     with gc.no_grad():
         logits = ours(gc.tensor(x)).numpy()
     with torch.no_grad():

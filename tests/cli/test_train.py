@@ -24,7 +24,8 @@ def untimed(metrics: dict) -> dict:
     """Metrics without wall-clock times (and without the file names, which differ by design)."""
     out = {k: v for k, v in metrics.items()
            if k not in TIMING_KEYS | {"checkpoint", "resumed_from", "epochs"}}
-    out["history"] = [{k: v for k, v in e.items() if k not in TIMING_KEYS} for e in metrics["history"]]
+    out["history"] = [{k: v for k, v in epoch.items() if k not in TIMING_KEYS}
+                      for epoch in metrics["history"]]
     return out
 
 
@@ -72,7 +73,8 @@ def _straight_run(tmp_path, epochs=2):
     result = invoke("train", "--epochs", epochs, *QUICK, "--save", tmp_path / "straight.st",
                     "--json", tmp_path / "straight.json")
     assert result.exit_code == 0, result.output
-    return load_arrays(tmp_path / "straight.st"), json.loads((tmp_path / "straight.json").read_text())
+    metrics = json.loads((tmp_path / "straight.json").read_text())
+    return load_arrays(tmp_path / "straight.st"), metrics
 
 
 def test_resume_after_an_epoch_is_exact(tmp_path):
@@ -116,8 +118,9 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(tmp_path, monkeypatch, h
     assert result.exit_code == 130, result.output
     last = result.output.strip().splitlines()[-1]
     applied = 6 if how == "raise" else 7
-    assert last == (f"Error: interrupted in epoch 2, after batch {applied}/13; checkpoint saved to "
-                    f"{tmp_path / 'ck.st'} (continue with: gpucnn train --resume {tmp_path / 'ck.st'})")
+    ck = tmp_path / "ck.st"
+    assert last == (f"Error: interrupted in epoch 2, after batch {applied}/13; checkpoint saved "
+                    f"to {ck} (continue with: gpucnn train --resume {ck})")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
     resumed = invoke("train", "--resume", tmp_path / "ck.st", "--quiet", "--save",
                      tmp_path / "done.st", "--json", tmp_path / "done.json")
