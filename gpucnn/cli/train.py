@@ -230,7 +230,7 @@ def _save_interrupted(trainer, run: _Run):
     where = (f"epoch {trainer.epochs_done + 1}, after batch {trainer.sums.batches}/"
              f"{len(trainer.train_loader)}")
     if not trainer.consistent:
-        kept = f"; {path} keeps the last epoch's checkpoint" if path.exists() else ""
+        kept = f"; {path} keeps the last checkpoint saved" if path.exists() else ""
         raise Interrupted(f"interrupted inside an optimizer step ({where}): no consistent state "
                           f"to save{kept}")
     trainer.save(path)

@@ -45,6 +45,7 @@ def train_args(workdir, *args):
     (("--optimizer", "adam", "--momentum", 0.9), "--momentum applies to --optimizer sgd only"),
     (("--lr-decay", 0), "--lr-decay must lie in (0, 1]"),
     (("--threads", 0), "--threads must be >= 1"),
+    (("--download",), "--download: digits needs no download"),
     (("--train-size", 5000), "--train-size 5000: digits has 1,438 training images"),
     (("--model", "lenet5"), ["model lenet5 expects 28x28 images",
                              "dataset digits has 8x8 images", "digits_cnn"]),
@@ -144,3 +145,9 @@ def test_save_to_a_directory(workdir):
     result = invoke("train", "--epochs", 1, "--quiet", "--save", workdir / "adir")
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "directory" in result.output
+
+
+def test_evaluate_on_data_of_another_size(workdir, mnist_dir):
+    check_refused(workdir, "evaluate", workdir / "digits.st", "--dataset", "mnist",
+                  "--data-dir", mnist_dir, "--train-size", 8000,
+                  match="model digits_cnn expects 8x8 images, but dataset mnist has 28x28 images")

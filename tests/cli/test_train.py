@@ -160,14 +160,20 @@ def test_interrupt_inside_an_optimizer_step_keeps_the_last_checkpoint(tmp_path, 
 
 
 def test_mnist_t10k_split(tmp_path, mnist_dir):
-    """The real t10k files: --train-size N trains on N of them and tests on the rest."""
+    """The real t10k files: --train-size N trains on N of them and tests on the rest, and
+    evaluate finds the same held-out images from what the checkpoint records."""
     result = invoke("train", "--dataset", "mnist", "--data-dir", mnist_dir, "--train-size", 9000,
-                    "--epochs", 1, "--quiet", "--json", tmp_path / "m.json")
+                    "--epochs", 1, "--quiet", "--json", tmp_path / "m.json",
+                    "--save", tmp_path / "lenet.st")
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["model"] == "lenet5"
     assert metrics["train_images"] == 9000 and metrics["test_images"] == 1000
     assert metrics["test_accuracy"] > 0.9
+    evaluated = invoke("evaluate", tmp_path / "lenet.st", "--json", tmp_path / "e.json")
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["images"] == 1000 and report["correct"] == metrics["test_correct"]
 
 
 def test_two_split_folder_with_train_size(tmp_path):
