@@ -166,6 +166,10 @@ class BenchEnv:
     def threads(self) -> dict:
         import numba
         threads = {"cpu_count": os.cpu_count(), "numba": numba.get_num_threads()}
+        try:
+            threads["numba_layer"] = numba.threading_layer()  # known once a parallel run happened
+        except ValueError:
+            pass
         if self.torch is not None:
             threads["torch"] = self.torch.get_num_threads()  # left as torch set it
         return threads

@@ -18,6 +18,8 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
     json_path "" means the default name, bench/results/<device-slug>-<YYYY-MM-DD>.json.
     """
     started = time.perf_counter()
+    from .report import _load_average
+    load_at_start = _load_average()
     if plot_path:
         from .plot import require_matplotlib
         require_matplotlib()  # fail before the run, not after it
@@ -37,7 +39,7 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
     peaks = device_peaks(env, measure_gpu=measure_peaks)
     peaks["measure_s"] = time.perf_counter() - t0
 
-    extra = {}
+    extra = {"load_average_start": load_at_start}
     if "scaling" in suites:
         from .cases.scaling import parameter_comparison, parameter_comparison_text
         extra["parameter_comparison"] = parameter_comparison()

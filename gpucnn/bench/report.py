@@ -106,7 +106,8 @@ def tables(doc: dict):
                   + (f"{peaks['fp32_gflops']:.0f} GFLOP/s FP32, {peaks['bandwidth_gbs']:.1f} GB/s"
                      if peaks.get("fp32_gflops") else "unknown")
                   + f" ({peaks['source']})   clock: {doc['clock']}   threads: "
-                  + ", ".join(f"{k} {v}" for k, v in doc["threads"].items()))
+                  + ", ".join(f"{k} {v}" for k, v in doc["threads"].items())
+                  + (f"   load average: {doc['load_average'][0]}" if doc.get("load_average") else ""))
     out = [header]
     suites = []
     for r in doc["results"]:
