@@ -23,12 +23,13 @@ input (N, C, H*W) already is a batch of column matrices.
 Threads. Every op alternates numba parallel loops with OpenBLAS calls, i.e. two thread pools.
 With numba's default "omp" layer (libgomp, whose idle workers spin) the pools starve each other
 on a small machine: measured on 2 cores, a LeNet conv step took hundreds of ms instead of ~3 ms.
-The "workqueue" layer (NUMBA_THREADING_LAYER=workqueue, chosen once per process before the
-first parallel call) does not spin and avoids it.
+gpucnn therefore selects numba's "workqueue" layer (gpucnn/__init__.py), and every product runs
+on one BLAS thread (kernels/_blas.py), whose spinning workers otherwise do the same.
 """
 import numpy as np
 from numba import njit, prange
 
+from . import _blas as blas
 from .conv2d_args import backward_bias_args, backward_data_args, backward_weight_args, forward_args
 
 
@@ -233,13 +234,13 @@ def conv2d_forward_cpu(x, w, b, stride, padding, dilation, groups, out=None):
     g, kg, pq = geo.groups, geo.kg, geo.p * geo.q
     if geo.is_pointwise:
         y = out.reshape(geo.n, g, kg, pq)
-        np.matmul(w.reshape(g, kg, geo.cg), x.reshape(geo.n, g, geo.cg, pq), out=y)
+        blas.matmul(w.reshape(g, kg, geo.cg), x.reshape(geo.n, g, geo.cg, pq), out=y)
         if b is not None:
             _add_bias(out.reshape(geo.n, geo.k, pq), b)
         return out
     cols = _columns(x, geo)
     y_rows = np.empty((geo.k, cols.shape[1]), np.float32)
-    np.matmul(_by_group(w.reshape(geo.k, -1), g), _by_group(cols, g), out=_by_group(y_rows, g))
+    blas.matmul(_by_group(w.reshape(geo.k, -1), g), _by_group(cols, g), out=_by_group(y_rows, g))
     has_bias = b is not None
     _rows_to_images(y_rows, b if has_bias else y_rows[0], has_bias,
                     out.reshape(geo.n, geo.k, pq))
@@ -254,12 +255,12 @@ def conv2d_backward_data_cpu(dy, w, x_shape, stride, padding, dilation, groups, 
     w_by_group = w.reshape(g, kg, cg * geo.r * geo.s)
     if geo.is_pointwise:
         hw = geo.h * geo.w
-        np.matmul(w_by_group.transpose(0, 2, 1), dy.reshape(geo.n, g, kg, hw),
+        blas.matmul(w_by_group.transpose(0, 2, 1), dy.reshape(geo.n, g, kg, hw),
                   out=out.reshape(geo.n, g, cg, hw))
         return out
     dy_rows = _dy_rows(dy, geo)
     dcols = np.empty((geo.c * geo.r * geo.s, dy_rows.shape[1]), np.float32)
-    np.matmul(w_by_group.transpose(0, 2, 1), _by_group(dy_rows, g), out=_by_group(dcols, g))
+    blas.matmul(w_by_group.transpose(0, 2, 1), _by_group(dy_rows, g), out=_by_group(dcols, g))
     _col2im(dcols, geo.r, geo.s, geo.sh, geo.sw, geo.pt, geo.pl, geo.dh, geo.dw, geo.p, geo.q,
             out)
     return out
@@ -272,7 +273,7 @@ def conv2d_backward_weight_cpu(x, dy, w_shape, stride, padding, dilation, groups
     g = geo.groups
     cols = _columns(x, geo)
     dy_rows = _dy_rows(dy, geo)
-    np.matmul(_by_group(dy_rows, g), _by_group(cols, g).transpose(0, 2, 1),
+    blas.matmul(_by_group(dy_rows, g), _by_group(cols, g).transpose(0, 2, 1),
               out=out.reshape(g, geo.kg, geo.cg * geo.r * geo.s))
     return out
 

@@ -22,12 +22,13 @@ Transposes are handled inside the tile loads (which element each thread fetches)
 copying. Partial tiles at every edge are zero-filled on load and skipped on store, so any
 M, N, K >= 1 works. Accumulation is float32 throughout. `out` must not alias `a` or `b`.
 
-The CPU twin hands the product itself to NumPy (`np.matmul`, BLAS-backed and multi-threaded:
-much faster than any njit loop nest) and adds the bias in an njit loop.
+The CPU twin hands the product itself to NumPy's BLAS (`np.matmul` on one BLAS thread, see
+_blas.py: much faster than any njit loop nest) and adds the bias in an njit loop.
 """
 import numpy as np
 from numba import cuda, float32, njit, prange
 
+from . import _blas as blas
 from ._checks import ceil_div, check_array, check_out
 from ._registry import cuda_kernel
 from .elementwise import check_device, sum_axes02_cpu, sum_axes02_cuda
@@ -249,7 +250,7 @@ def matmul_cpu(a, b, trans_a=False, trans_b=False, bias=None, out=None, version=
     if out is None:
         out = np.empty((m, n), np.float32)
     # Transposed views go to BLAS as a transpose flag, not as a copy.
-    np.matmul(a.T if trans_a else a, b.T if trans_b else b, out=out)
+    blas.matmul(a.T if trans_a else a, b.T if trans_b else b, out=out)
     if bias is not None:
         _add_bias_njit(out, bias)
     return out
