@@ -45,7 +45,10 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
         extra["parameter_comparison"] = parameter_comparison()
         extra["parameter_comparison_text"] = parameter_comparison_text()
     settings = {"suite": suite, "quick": quick, "repeat": repeat, "case": case,
-                "device_requested": device}
+                "device_requested": device,
+                "command": " ".join(["gpucnn bench", f"--device {device}", f"--suite {suite}"]
+                                    + (["--quick"] if quick else []) + [f"--repeat {repeat}"]
+                                    + ([f"--case {case}"] if case else []))}
     path = None
     if json_path is not None:
         path = json_path or default_json_path(env.name, env.today())

@@ -39,6 +39,9 @@ def test_small_case_writes_valid_json(tmp_path):
         assert r["ratio"] == pytest.approx(r["gpucnn_ms"] / r["reference_ms"])
         assert r["gflops"] > 0 and r["gbs"] > 0 and r["peak_fraction"] > 0
     assert "matmul_nt/lenet.fc3/b64" in result.output  # the table
+    assert doc["settings"]["command"].startswith("gpucnn bench --device cpu --suite kernels")
+    from gpucnn.bench.markdown import tables
+    assert "| matmul_tn/lenet.fc3/b64 |" in tables(doc)
 
 
 def test_json_without_a_path_uses_the_device_and_date_name(tmp_path, monkeypatch):
