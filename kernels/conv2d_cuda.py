@@ -35,6 +35,7 @@ import numpy as np
 from numba import cuda, float32
 
 from ._checks import ceil_div
+from ._block_reduce import block_tree_sum
 from ._registry import cuda_kernel
 from .conv2d_args import backward_bias_args, backward_data_args, backward_weight_args, forward_args
 
@@ -466,13 +467,7 @@ def _backward_bias_tree(dy, db):
         n = i // pq
         acc += dy[n, k, i - n * pq]
     partial[t] = acc
-    cuda.syncthreads()
-    half = BIAS_THREADS // 2
-    while half > 0:
-        if t < half:
-            partial[t] += partial[t + half]
-        cuda.syncthreads()
-        half //= 2
+    block_tree_sum(partial, t, BIAS_THREADS)
     if t == 0:
         db[k] = partial[0]
 

@@ -21,6 +21,7 @@ import numpy as np
 from numba import cuda, float32, njit, prange
 
 from ._checks import ceil_div, check_array, check_out
+from ._block_reduce import block_tree_sum
 from ._registry import cuda_kernel
 
 THREADS = 256
@@ -127,13 +128,7 @@ def _sum_axes02_wide_kernel(x, out):
     for idx in range(tid, n_a * n_c, THREADS):
         acc += x[idx // n_c, b, idx % n_c]
     partial[tid] = acc
-    cuda.syncthreads()
-    step = THREADS // 2
-    while step > 0:
-        if tid < step:
-            partial[tid] += partial[tid + step]
-        cuda.syncthreads()
-        step //= 2
+    block_tree_sum(partial, tid, THREADS)
     if tid == 0:
         out[b] = partial[0]
 

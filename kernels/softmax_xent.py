@@ -25,6 +25,7 @@ import numpy as np
 from numba import cuda, float32, njit, prange
 
 from ._checks import check_array
+from ._block_reduce import block_tree_sum
 from ._registry import cuda_kernel
 from .elementwise import THREADS, check_device, grid_1d
 
@@ -53,13 +54,7 @@ def _cross_entropy_forward_kernel(logits, labels, loss, probs):
         else:
             acc += float32(math.nan)
     partial[tid] = acc
-    cuda.syncthreads()
-    step = THREADS // 2
-    while step > 0:
-        if tid < step:
-            partial[tid] += partial[tid + step]
-        cuda.syncthreads()
-        step //= 2
+    block_tree_sum(partial, tid, THREADS)
     if tid == 0:
         loss[0] = partial[0] / float32(n_rows)
 
