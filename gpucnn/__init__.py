@@ -8,13 +8,13 @@ __version__ = "0.1.0"
 
 import os as _os
 
-if "NUMBA_THREADING_LAYER" not in _os.environ:
-    # numba's default OpenMP layer and OpenBLAS (which the CPU convolutions call) each keep
-    # threads spinning after their work; on a 2-core machine they starve each other and a
-    # LeNet step took 1.2 s instead of 6 ms. The workqueue layer sleeps its threads. It must
-    # be chosen before the first parallel kernel runs; NUMBA_THREADING_LAYER overrides it.
-    import numba as _numba
-    _numba.config.THREADING_LAYER = "workqueue"
+# CPU threads. The CPU twins alternate numba parallel loops with BLAS products. Two thread
+# pools that spin while idle starve each other on a small machine (a LeNet-5 step took 1.2 s
+# instead of 4 ms on 2 cores), so the products run on one BLAS thread (kernels/_blas.py) and
+# numba's OpenMP workers spin only briefly before sleeping. numba's "workqueue" layer never
+# spins but costs about 100 us per parallel loop, more than most of a small step's loops.
+# GOMP_SPINCOUNT is read when numba first starts its threads; a value set by the user wins.
+_os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 from . import kernels  # noqa: F401  (gpucnn.kernels: the kernel layer)
 from . import cuda, nn, optim  # noqa: F401
