@@ -1,16 +1,24 @@
-"""The CPU twins' matrix products: NumPy's BLAS, run on one BLAS thread.
+"""The CPU twins' matrix products: NumPy's BLAS, on one BLAS thread per worker.
 
 The CPU twins alternate numba parallel loops (im2col, col2im, layout changes) with BLAS calls.
 OpenBLAS keeps its worker threads spinning for a while after each call, so on a small machine
-they take the cores away from the numba loop that follows (a LeNet-5 step measured 20 ms with
-both pools at 2 threads on a loaded 2-core machine, 6-7 ms with one BLAS thread, and up to
-hundreds of ms under heavier load). The BLAS thread count is set to 1 around each product and
-restored after it, so the user's own NumPy keeps its setting; through threadpoolctl's library
-handles that costs about a microsecond.
+they take the cores away from the numba loops that follow (a LeNet-5 step measured hundreds of
+ms that way on 2 cores, against 4 ms without). So BLAS is set to one thread around each product
+(and restored after it, so the user's own NumPy keeps its setting), and a large product is
+split by output columns across a small pool of Python threads instead: np.matmul releases the
+GIL, and an idle Python thread sleeps rather than spins.
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
+# Below this many multiply-adds a product is not worth waking a second thread (~20-50 us).
+SPLIT_MIN_MACS = 4_000_000
+
 _libraries = None
+_pool = None
+_workers = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _blas_libraries():
@@ -25,14 +33,38 @@ def _blas_libraries():
     return _libraries
 
 
-def matmul(a, b, out=None):
-    """np.matmul(a, b, out=out) on a single BLAS thread."""
+def _thread_pool():
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_workers - 1, thread_name_prefix="gpucnn-blas")
+    return _pool
+
+
+def matmul(a, b, out):
+    """np.matmul(a, b, out=out) with single-threaded BLAS calls, split across the cores when
+    the product is large. `out` must be given (the split writes column blocks of it)."""
     libraries = _blas_libraries()
     previous = [lib.get_num_threads() for lib in libraries]
     for lib in libraries:
         lib.set_num_threads(1)
     try:
-        return np.matmul(a, b, out=out)
+        columns = out.shape[-1]
+        macs = out.size * a.shape[-1]
+        parts = min(_workers, columns // 64) if macs >= SPLIT_MIN_MACS else 1
+        if parts <= 1:
+            return np.matmul(a, b, out=out)
+        bounds = [columns * i // parts for i in range(parts + 1)]
+        futures = [_thread_pool().submit(_columns, a, b, out, lo, hi)
+                   for lo, hi in zip(bounds[1:-1], bounds[2:])]
+        _columns(a, b, out, bounds[0], bounds[1])
+        for future in futures:
+            future.result()
+        return out
     finally:
         for lib, threads in zip(libraries, previous):
             lib.set_num_threads(threads)
+
+
+def _columns(a, b, out, lo, hi):
+    # Column blocks of b and out are strided views BLAS takes as they are (leading dimension).
+    np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
