@@ -48,23 +48,41 @@ def matmul(a, b, out):
     for lib in libraries:
         lib.set_num_threads(1)
     try:
-        columns = out.shape[-1]
-        macs = out.size * a.shape[-1]
-        parts = min(_workers, columns // 64) if macs >= SPLIT_MIN_MACS else 1
-        if parts <= 1:
+        columns, depth = out.shape[-1], a.shape[-1]
+        if out.size * depth < SPLIT_MIN_MACS or _workers == 1:
             return np.matmul(a, b, out=out)
-        bounds = [columns * i // parts for i in range(parts + 1)]
-        futures = [_thread_pool().submit(_columns, a, b, out, lo, hi)
-                   for lo, hi in zip(bounds[1:-1], bounds[2:])]
-        _columns(a, b, out, bounds[0], bounds[1])
-        for future in futures:
-            future.result()
+        if columns >= 64 * _workers:
+            _split(_columns, columns, a, b, out)
+        elif depth >= 256 * _workers:
+            # Few columns but a long reduction (a weight gradient summed over N*P*Q): each
+            # thread reduces a slice into its own buffer; the buffers are added in a fixed
+            # order, so the result does not depend on timing.
+            partials = [out] + [np.empty_like(out) for _ in range(_workers - 1)]
+            _split(_depth, depth, a, b, partials)
+            for partial in partials[1:]:
+                np.add(out, partial, out=out)
+        else:
+            np.matmul(a, b, out=out)
         return out
     finally:
         for lib, threads in zip(libraries, previous):
             lib.set_num_threads(threads)
 
 
-def _columns(a, b, out, lo, hi):
+def _split(work, length, a, b, out):
+    parts = _workers
+    bounds = [length * i // parts for i in range(parts + 1)]
+    futures = [_thread_pool().submit(work, a, b, out, part, bounds[part], bounds[part + 1])
+               for part in range(1, parts)]
+    work(a, b, out, 0, bounds[0], bounds[1])
+    for future in futures:
+        future.result()
+
+
+def _columns(a, b, out, part, lo, hi):
     # Column blocks of b and out are strided views BLAS takes as they are (leading dimension).
     np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
+
+
+def _depth(a, b, partials, part, lo, hi):
+    np.matmul(a[..., lo:hi], b[..., lo:hi, :], out=partials[part])

@@ -12,6 +12,8 @@ from tests.helpers import assert_close
     ((2, 40, 288), (2, 288, 4099), False),   # groups as the batch dimension
     ((128, 576), (4096, 576), True),         # b given as a transposed view
     ((5, 3, 16, 150), (3, 150, 6400), False),  # broadcast batch (1x1 conv path)
+    ((32, 65536), (27, 65536), True),        # few columns, long reduction (weight gradient)
+    ((2, 16, 9001), (2, 9001, 50), False),   # the same with groups and an uneven split
 ])
 def test_split_product_equals_one_product(shape_a, shape_b, transpose_b, monkeypatch):
     monkeypatch.setattr(_blas, "_workers", 3)  # force a split even on a 1-core machine
