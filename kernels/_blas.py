@@ -8,9 +8,9 @@ ms that way on 2 cores, against 4 ms without). So BLAS is set to one thread arou
 split by output columns across a small pool of Python threads instead: np.matmul releases the
 GIL, and an idle Python thread sleeps rather than spins.
 """
-import os
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 
 # Below this many multiply-adds a product is not worth waking a second thread (~20-50 us).
@@ -18,7 +18,7 @@ SPLIT_MIN_MACS = 4_000_000
 
 _libraries = None
 _pool = None
-_workers = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+_pool_size = 0
 
 
 def _blas_libraries():
@@ -33,10 +33,16 @@ def _blas_libraries():
     return _libraries
 
 
-def _thread_pool():
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_workers - 1, thread_name_prefix="gpucnn-blas")
+def _threads() -> int:
+    """The products use as many threads as numba's parallel loops (numba.set_num_threads)."""
+    return numba.get_num_threads()
+
+
+def _thread_pool(workers):
+    global _pool, _pool_size
+    if _pool is None or _pool_size < workers - 1:
+        _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="gpucnn-blas")
+        _pool_size = workers - 1
     return _pool
 
 
@@ -49,16 +55,17 @@ def matmul(a, b, out):
         lib.set_num_threads(1)
     try:
         columns, depth = out.shape[-1], a.shape[-1]
-        if out.size * depth < SPLIT_MIN_MACS or _workers == 1:
+        workers = _threads()
+        if out.size * depth < SPLIT_MIN_MACS or workers == 1:
             return np.matmul(a, b, out=out)
-        if columns >= 64 * _workers:
-            _split(_columns, columns, a, b, out)
-        elif depth >= 256 * _workers:
+        if columns >= 64 * workers:
+            _split(_columns, columns, a, b, out, workers)
+        elif depth >= 256 * workers:
             # Few columns but a long reduction (a weight gradient summed over N*P*Q): each
             # thread reduces a slice into its own buffer; the buffers are added in a fixed
             # order, so the result does not depend on timing.
-            partials = [out] + [np.empty_like(out) for _ in range(_workers - 1)]
-            _split(_depth, depth, a, b, partials)
+            partials = [out] + [np.empty_like(out) for _ in range(workers - 1)]
+            _split(_depth, depth, a, b, partials, workers)
             for partial in partials[1:]:
                 np.add(out, partial, out=out)
         else:
@@ -69,10 +76,10 @@ def matmul(a, b, out):
             lib.set_num_threads(threads)
 
 
-def _split(work, length, a, b, out):
-    parts = _workers
+def _split(work, length, a, b, out, parts):
     bounds = [length * i // parts for i in range(parts + 1)]
-    futures = [_thread_pool().submit(work, a, b, out, part, bounds[part], bounds[part + 1])
+    pool = _thread_pool(parts)
+    futures = [pool.submit(work, a, b, out, part, bounds[part], bounds[part + 1])
                for part in range(1, parts)]
     work(a, b, out, 0, bounds[0], bounds[1])
     for future in futures:
