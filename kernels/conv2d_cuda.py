@@ -95,7 +95,7 @@ def _zero_acc(acc):
 def _forward_direct(x, w, b, has_bias, y, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w,
                     groups):
     n_size, k_size, p_size, q_size = y.shape
-    c_size, h_size, w_size = x.shape[1], x.shape[2], x.shape[3]
+    h_size, w_size = x.shape[2], x.shape[3]
     cg, r_size, s_size = w.shape[1], w.shape[2], w.shape[3]
     idx = cuda.grid(1)
     if idx >= n_size * k_size * p_size * q_size:
@@ -243,7 +243,6 @@ def _backward_data_implicit_gemm(dy, w, dx, r_size, s_size, w_size, stride_h, st
                                  pad_l, dil_h, dil_w, groups):
     # dy (N, K, P, Q); w (K, Cg*R*S); dx (N, C, H*W)
     k_size, p_size, q_size = dy.shape[1], dy.shape[2], dy.shape[3]
-    crs = w.shape[1]
     c_size, hw = dx.shape[1], dx.shape[2]
     nhw = dx.shape[0] * hw
     kg = k_size // groups

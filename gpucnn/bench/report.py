@@ -1,8 +1,5 @@
 """The bench's outputs: the JSON document and the terminal tables."""
-import json
-import math
-import os
-
+from .. import jsonfile
 from .targets import evaluate
 
 SCHEMA_KEYS = ("device", "date", "versions", "peaks", "results")
@@ -50,24 +47,10 @@ def summary(results) -> dict:
     return {"cases": len(results), **counts}
 
 
-def _clean(value):
-    """JSON has no inf/NaN: write them as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def write_json(doc: dict, path: str):
-    directory = os.path.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(_clean(doc), f, indent=1, allow_nan=False)
-        f.write("\n")
+    """Atomically, so a run cut short never leaves half a file (the JSON is rewritten after
+    every case)."""
+    jsonfile.write_json(path, doc, indent=1)
 
 
 # ------------------------------------------------------------------------------ terminal
