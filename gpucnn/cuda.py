@@ -68,10 +68,11 @@ def _cupy_memory_manager_class():
             self._live = {}
 
         def memalloc(self, size):
+            # numba turns a c_void_p into its driver's pointer type (a c_uint64 it would not).
             block = self._pool.malloc(size)
             self._live[block.ptr] = block  # keeps the pool block alive until numba frees it
             live, ptr = self._live, block.ptr
-            return cuda.MemoryPointer(cuda.current_context(), ctypes.c_uint64(ptr), size,
+            return cuda.MemoryPointer(cuda.current_context(), ctypes.c_void_p(ptr), size,
                                       finalizer=lambda: live.pop(ptr, None))
 
         def get_memory_info(self):
