@@ -25,15 +25,15 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.numpy()
         device = normalize_device(device)
-        if device == "cuda" and hasattr(data, "__cuda_array_interface__") \
-                and not isinstance(data, np.ndarray):
+        if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
+            # Like torch.tensor, this copies (and converts float64 to float32);
+            # gpucnn.from_dlpack is the zero-copy way in.
             from .interop import device_array_from
-            array = device_array_from(data)
-        else:
-            host = _as_host_array(data)
-            array = backend(device).from_host(host)
-            if device == "cuda" and host.dtype.kind != "f":
-                self._labels_on_host = host  # label checks then need no device-to-host copy
+            data = device_array_from(data).copy_to_host()
+        host = _as_host_array(data)
+        array = backend(device).from_host(host)
+        if device == "cuda" and host.dtype.kind != "f":
+            self._labels_on_host = host  # label checks then need no device-to-host copy
         self._init(array, device, requires_grad, None)
 
     def _init(self, array, device, requires_grad, creator):
