@@ -53,7 +53,7 @@ def find_cifar_dir(data_dir) -> Path:
     missing = [f for f in TRAIN_FILES + TEST_FILES if not (where / f).is_file()]
     raise DataFileNotFoundError(
         f"cifar10: {', '.join(missing)} not found in {where} (looked in {data_dir} and "
-        f"{data_dir / SUBFOLDER}; pass download=True to fetch them)")
+        f"{data_dir / SUBFOLDER}; download=True, or --download on the command line, fetches them)")
 
 
 def _load(files) -> tuple[np.ndarray, np.ndarray]:

@@ -150,7 +150,7 @@ def load_idx_dataset(data_dir, name: str = "mnist", classes=DIGIT_CLASSES) -> tu
             msg += (". Only the t10k (test) files are there: to train on part of them, use "
                     "gpucnn.data.split(gpucnn.data.load_idx_pair(images, labels), n_train, seed)")
         else:
-            msg += " (pass download=True to fetch them)"
+            msg += " (download=True, or --download on the command line, fetches them)"
         raise DataFileNotFoundError(msg)
     train = load_idx_pair(found[IDX_FILES["train"][0]], found[IDX_FILES["train"][1]], name, classes)
     test = load_idx_pair(found[IDX_FILES["test"][0]], found[IDX_FILES["test"][1]], name, classes)
