@@ -32,6 +32,13 @@ def is_c_contiguous(a) -> bool:
     return bool(a.is_c_contiguous())
 
 
+def check_device(op: str, name: str, a):
+    """The _cuda launchers take device arrays; a NumPy array would be copied in and out silently."""
+    if isinstance(a, np.ndarray):
+        raise TypeError(f"{op}: {name} must be a device array (numba.cuda.to_device), "
+                        f"got a NumPy array of shape {a.shape}")
+
+
 def check_out(op: str, out, shape, dtype=np.float32):
     """A caller-supplied output must have exactly the shape and dtype the op writes."""
     check_array(op, "out", out, len(shape), dtype)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import cuda
 
-from ._checks import check_array, check_out, conv_output_hw, pair
+from ._checks import check_array, check_device, check_out, conv_output_hw, pair
 
 
 class Geometry(NamedTuple):
@@ -84,13 +84,6 @@ def geometry(op: str, x_shape, w_shape, stride, padding, dilation, groups) -> Ge
     groups = int(groups)
     p, q = conv_output_hw(op, x_shape, w_shape, (sh, sw), padding, (dh, dw), groups)
     return Geometry(*x_shape, *w_shape, p, q, sh, sw, *padding, dh, dw, groups)
-
-
-def check_device(op: str, name: str, a):
-    """The _cuda launchers take device arrays; a NumPy array would be copied in and out silently."""
-    if isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a device array (numba.cuda.to_device), "
-                        f"got a NumPy array of shape {a.shape}")
 
 
 def check_shape(op: str, name: str, a, expected):

@@ -20,7 +20,7 @@ output is reduced by one block in a fixed order (a shared-memory tree).
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import ceil_div, check_array, check_out
+from ._checks import ceil_div, check_array, check_device, check_out
 from ._block_reduce import block_tree_sum
 from ._registry import cuda_kernel
 
@@ -28,13 +28,6 @@ THREADS = 256
 # Enough blocks to fill an H100 (132 SMs x 8 blocks of 256) several times over; larger arrays
 # are covered by the grid-stride loops. Tests lower it to exercise the stride.
 MAX_BLOCKS = 4096
-
-
-def check_device(op: str, name: str, a):
-    """The _cuda launchers take device arrays; a NumPy array would be copied in and out silently."""
-    if isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a device array (numba.cuda.to_device), "
-                        f"got a NumPy array of shape {a.shape}")
 
 
 def grid_1d(n: int) -> int:

@@ -29,9 +29,9 @@ import numpy as np
 from numba import cuda, float32, njit, prange
 
 from . import _blas as blas
-from ._checks import ceil_div, check_array, check_out
+from ._checks import ceil_div, check_array, check_device, check_out
 from ._registry import cuda_kernel
-from .elementwise import check_device, sum_axes02_cpu, sum_axes02_cuda
+from .elementwise import sum_axes02_cpu, sum_axes02_cuda
 
 VERSIONS = (1, 2, 3)
 BEST_VERSION = 3

@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import ceil_div, check_array, check_out, pair
+from ._checks import ceil_div, check_array, check_device, check_out, pair
 from ._registry import cuda_kernel
 
 THREADS_PER_BLOCK = 256
@@ -102,13 +102,6 @@ def _check_backward(op, dy, indices, x_shape, kernel_size, stride, padding, ceil
     if out is not None:
         check_out(op, out, x_shape)
     return k, s, p, x_shape
-
-
-def _check_device_array(op, name, a):
-    # A NumPy array would be copied to and from the GPU on every launch, silently.
-    if isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a device array (numba.cuda.to_device), got a NumPy "
-                        f"array of shape {a.shape}")
 
 
 def _launch_size(op, total):
@@ -243,7 +236,7 @@ def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None
                                                            ceil_mode, out, indices)
     for name, a in (("x", x), ("out", out), ("indices", indices)):
         if a is not None:
-            _check_device_array(op, name, a)
+            check_device(op, name, a)
     # Indices are int32 on the device; h * W + w must fit (H * W < 2**31).
     if x.shape[2] * x.shape[3] > _INT32_MAX:
         raise ValueError(f"{op}: input planes of {x.shape[2]}x{x.shape[3]} overflow int32 indices")
@@ -341,7 +334,7 @@ def max_pool2d_backward_cuda(dy, indices, x_shape, kernel_size, stride, padding,
         op, dy, indices, x_shape, kernel_size, stride, padding, ceil_mode, out)
     for name, a in (("dy", dy), ("indices", indices), ("out", out)):
         if a is not None:
-            _check_device_array(op, name, a)
+            check_device(op, name, a)
     dx = cuda.device_array(x_shape, np.float32) if out is None else out
     blocks = _launch_size(op, math.prod(x_shape))
     # An index outside its window (or the plane) matches no thread: it is dropped, never

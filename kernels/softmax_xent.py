@@ -24,10 +24,10 @@ import math
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import check_array
+from ._checks import check_array, check_device
 from ._block_reduce import block_tree_sum
 from ._registry import cuda_kernel
-from .elementwise import THREADS, check_device, grid_1d
+from .elementwise import THREADS, grid_1d
 
 
 @cuda_kernel("void(float32[:, ::1], int64[::1], float32[::1], float32[:, ::1])")
