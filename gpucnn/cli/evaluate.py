@@ -24,7 +24,7 @@ from ..training.device import DEVICE_CHOICES
 @click.option("--device", type=click.Choice(DEVICE_CHOICES), default="auto", show_default=True)
 @click.option("--batch-size", type=int, default=500, show_default=True)
 @click.option("--threads", type=int, default=1, show_default=True,
-              help="CPU threads for the kernels (BLAS keeps 1).")
+              help="CPU threads for the kernels (numba loops and split BLAS products).")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw the confusion matrix into this PNG (needs matplotlib).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),

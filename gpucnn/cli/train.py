@@ -70,8 +70,8 @@ def _defaults_help() -> str:
 @click.option("--device", type=click.Choice(DEVICE_CHOICES), default="auto", show_default=True,
               help="auto: cuda if a GPU is present, else cpu.")
 @click.option("--threads", type=int, default=1, show_default=True,
-              help="CPU threads for the kernels (BLAS keeps 1). More rarely pays on small "
-                   "models and is much slower on a busy machine.")
+              help="CPU threads for the kernels (numba loops and split BLAS products). More "
+                   "rarely pays on small models and is much slower on a busy machine.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seeds the weights and the shuffling: same seed, same device, same result.")
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path),

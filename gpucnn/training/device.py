@@ -21,26 +21,15 @@ def resolve_device(name: str) -> str:
 
 @contextlib.contextmanager
 def cpu_threads(threads: int):
-    """Run the block with `threads` threads for numba's parallel CPU kernels and one for BLAS.
-
-    The CPU twins alternate numba parallel loops (im2col, layout changes) with BLAS calls. Both
-    libraries keep a pool of threads that spin for a while after each call, so with both at
-    the core count they fight over the cores: on a 2-core machine with other work running, a
-    LeNet-5 step took 250-940 ms that way against 3-5 ms with one thread each. BLAS
-    therefore always gets one thread here, numba `threads`.
-    """
+    """Run the block with `threads` CPU threads for the kernels: numba's parallel loops and the
+    split BLAS products both follow numba's thread count (BLAS itself runs one thread per
+    call; see gpucnn/kernels/_blas.py)."""
     import numba
     if threads < 1:
         raise UserError(f"--threads must be >= 1, got {threads}")
     previous = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # scikit-learn brings it; without it BLAS keeps its own setting
-            yield
-            return
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
+        yield
     finally:
         numba.set_num_threads(previous)
