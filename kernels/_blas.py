@@ -1,4 +1,4 @@
-"""The CPU twins' matrix products: NumPy's BLAS, on one BLAS thread per worker.
+"""The CPU twins' matrix products: BLAS on one thread per worker.
 
 The CPU twins alternate numba parallel loops (im2col, col2im, layout changes) with BLAS calls.
 OpenBLAS keeps its worker threads spinning for a while after each call, so on a small machine
@@ -6,9 +6,11 @@ they take the cores away from the numba loops that follow (a LeNet-5 step measur
 ms that way on 2 cores, against 4 ms without). So BLAS is set to one thread around each product
 (and restored after it, so the user's own NumPy keeps its setting), and a large product is
 split by output columns across a small pool of Python threads instead: np.matmul releases the
-GIL, and an idle Python thread sleeps rather than spins.
+GIL, and an idle Python thread sleeps rather than spins. Kernels that call BLAS from inside
+their own parallel loops (numba's np.dot) run under single_threaded().
 """
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numba
 import numpy as np
@@ -24,6 +26,12 @@ _pool_size = 0
 def _blas_libraries():
     global _libraries
     if _libraries is None:
+        try:
+            # numba's np.dot (the per-image convolutions) calls SciPy's BLAS, a library apart
+            # from NumPy's: load it now so that it is found and limited too.
+            import scipy.linalg.cython_blas  # noqa: F401
+        except ImportError:
+            pass
         try:
             from threadpoolctl import ThreadpoolController
             _libraries = [lib for lib in ThreadpoolController().lib_controllers
@@ -46,14 +54,24 @@ def _thread_pool(workers):
     return _pool
 
 
-def matmul(a, b, out):
-    """np.matmul(a, b, out=out) with single-threaded BLAS calls, split across the cores when
-    the product is large. `out` must be given (the split writes column blocks of it)."""
+@contextmanager
+def single_threaded():
+    """BLAS on one thread within the block (the user's setting comes back after it)."""
     libraries = _blas_libraries()
     previous = [lib.get_num_threads() for lib in libraries]
     for lib in libraries:
         lib.set_num_threads(1)
     try:
+        yield
+    finally:
+        for lib, threads in zip(libraries, previous):
+            lib.set_num_threads(threads)
+
+
+def matmul(a, b, out):
+    """np.matmul(a, b, out=out) with single-threaded BLAS calls, split across the cores when
+    the product is large. `out` must be given (the split writes column blocks of it)."""
+    with single_threaded():
         columns, depth = out.shape[-1], a.shape[-1]
         workers = _threads()
         if out.size * depth < SPLIT_MIN_MACS or workers == 1:
@@ -71,9 +89,6 @@ def matmul(a, b, out):
         else:
             np.matmul(a, b, out=out)
         return out
-    finally:
-        for lib, threads in zip(libraries, previous):
-            lib.set_num_threads(threads)
 
 
 def _split(work, length, a, b, out, parts):

@@ -11,7 +11,10 @@ stride (sh, sw), padding (top, bottom, left, right) of zeros, dilation (dh, dw),
 the weight is (K, C/groups, R, S) as in PyTorch.
 
     conv2d_args.py   argument checks and the Geometry record both twins use
-    conv2d_cpu.py    the CPU engine: njit im2col/col2im around BLAS sgemm
+    conv2d_cpu.py            the CPU twins: njit im2col/col2im around BLAS sgemm, two pipelines
+    conv2d_cpu_per_image.py  per-thread runs of images lowered and multiplied in cache
+    conv2d_cpu_batched.py    one column matrix and one sgemm for the whole batch
+    conv2d_lowering.py       the im2col/col2im/layout loops both pipelines share
     conv2d_cuda.py   the CUDA kernels (direct, tiled implicit GEMM, split-K) and launchers
 """
 from .conv2d_args import Geometry, geometry  # noqa: F401

@@ -5,9 +5,11 @@ with np.einsum: no im2col, so it shares no code path with the twins it checks.
 """
 import zlib
 
+import numba
 import numpy as np
 import pytest
 
+from gpucnn.kernels import conv2d_cpu
 from gpucnn.kernels.conv2d import (
     conv2d_backward_bias_cpu,
     conv2d_backward_data_cpu,
@@ -124,9 +126,26 @@ def rng(request):
     return np.random.default_rng(zlib.crc32(request.node.name.encode()))
 
 
+# Every case runs through both CPU pipelines, the per-image one on one thread and on all of
+# them (uneven shares, and idle threads when the batch is smaller than the thread count).
+PIPELINES = {"per_image_1_thread": ("per_image", 1),
+             "per_image_all_threads": ("per_image", numba.config.NUMBA_NUM_THREADS),
+             "batched": ("batched", numba.config.NUMBA_NUM_THREADS)}
+
+
+@pytest.fixture(params=PIPELINES)
+def pipeline(request, monkeypatch):
+    name, threads = PIPELINES[request.param]
+    monkeypatch.setattr(conv2d_cpu, "pipeline", lambda geo: name)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    yield name
+    numba.set_num_threads(previous)
+
+
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
 @pytest.mark.parametrize("name", CASES)
-def test_forward(name, bias, rng):
+def test_forward(name, bias, rng, pipeline):
     case = CASES[name]
     x, w = rand(rng, *case["x_shape"]), rand(rng, *case["w_shape"])
     b = rand(rng, case["w_shape"][0]) if bias else None
@@ -136,7 +155,7 @@ def test_forward(name, bias, rng):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_backward_data(name, rng):
+def test_backward_data(name, rng, pipeline):
     case = CASES[name]
     w = rand(rng, *case["w_shape"])
     dy = rand(rng, case["x_shape"][0], *case["out_hw"])
@@ -145,7 +164,7 @@ def test_backward_data(name, rng):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_backward_weight(name, rng):
+def test_backward_weight(name, rng, pipeline):
     case = CASES[name]
     x = rand(rng, *case["x_shape"])
     dy = rand(rng, case["x_shape"][0], *case["out_hw"])
@@ -160,7 +179,7 @@ def test_backward_bias(shape, rng):
 
 
 @pytest.mark.parametrize("name", ["3x3_pad1", "1x1_groups2", "everything"])
-def test_out_is_filled_and_returned(name, rng):
+def test_out_is_filled_and_returned(name, rng, pipeline):
     case = CASES[name]
     n = case["x_shape"][0]
     x, w = rand(rng, *case["x_shape"]), rand(rng, *case["w_shape"])
@@ -180,12 +199,18 @@ def test_out_is_filled_and_returned(name, rng):
     assert_close(out, dy.astype(np.float64).sum(axis=(0, 2, 3)))
 
 
-def test_cifar_sized_layer_and_reproducible(rng):
-    """A batch-64 CIFAR layer, the size the engine trains at; run twice, bit for bit."""
-    case = make_case(64, 32, 16, 16, 64, 3, 3, padding=(1, 1, 1, 1))
+@pytest.mark.parametrize("layer", [(64, 32, 16, 16, 64), (7, 16, 8, 8, 24)],
+                         ids=["cifar_conv2_b64", "odd_batch_8x8"])
+def test_cifar_sized_layer_and_reproducible(layer, rng, pipeline):
+    """A batch-64 CIFAR layer, the size the engine trains at, and an odd batch (uneven between
+    threads); run twice, bit for bit."""
+    case = make_case(*layer, 3, 3, padding=(1, 1, 1, 1))
     x, w = rand(rng, *case["x_shape"]), rand(rng, *case["w_shape"])
-    dy = rand(rng, 64, *case["out_hw"])
+    b, dy = rand(rng, case["w_shape"][0]), rand(rng, case["x_shape"][0], *case["out_hw"])
     geo = geometry_args(case)
+    y = conv2d_forward_cpu(x, w, b, *geo, out=poisoned((case["x_shape"][0],) + case["out_hw"]))
+    assert_close(y, ref_forward(case, x, w, b))
+    assert np.array_equal(y, conv2d_forward_cpu(x, w, b, *geo))
     dw = conv2d_backward_weight_cpu(x, dy, case["w_shape"], *geo)
     assert_close(dw, ref_backward_weight(case, x, dy))
     assert np.array_equal(dw, conv2d_backward_weight_cpu(x, dy, case["w_shape"], *geo))
@@ -194,6 +219,26 @@ def test_cifar_sized_layer_and_reproducible(rng):
     assert np.array_equal(dx, conv2d_backward_data_cpu(dy, w, case["x_shape"], *geo))
     db = conv2d_backward_bias_cpu(dy)
     assert np.array_equal(db, conv2d_backward_bias_cpu(dy))
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
+def test_per_image_forward_and_data_grad_do_not_depend_on_thread_count(rng, monkeypatch):
+    monkeypatch.setattr(conv2d_cpu, "pipeline", lambda geo: "per_image")
+    case = make_case(9, 6, 10, 10, 8, 3, 3, padding=(1, 1, 1, 1))
+    x, w = rand(rng, *case["x_shape"]), rand(rng, *case["w_shape"])
+    b, dy = rand(rng, 8), rand(rng, 9, *case["out_hw"])
+    geo = geometry_args(case)
+    results = []
+    previous = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            results.append((conv2d_forward_cpu(x, w, b, *geo),
+                            conv2d_backward_data_cpu(dy, w, x.shape, *geo)))
+    finally:
+        numba.set_num_threads(previous)
+    for one, two in zip(*results):
+        assert np.array_equal(one, two)
 
 
 # ---------------------------------------------------------------- torch cross-check
