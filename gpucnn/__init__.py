@@ -39,6 +39,10 @@ def _prefer_avx512_blas():
 
 _prefer_avx512_blas()
 
+from . import allocator as _allocator  # noqa: E402
+
+_allocator.keep_freed_memory()
+
 from . import kernels  # noqa: F401  (gpucnn.kernels: the kernel layer)
 from . import cuda, nn, optim  # noqa: F401
 from .autograd import is_grad_enabled, no_grad  # noqa: F401
