@@ -2,10 +2,10 @@
 
 Two pipelines compute the same thing (conv2d_lowering.py holds the data movement both use):
 
-    conv2d_cpu_per_image.py   each thread lowers and multiplies its own images, one at a
-                              time, in cache, inside one parallel loop (the usual case)
-    conv2d_cpu_batched.py     one column matrix and one big sgemm for the whole batch (a batch
-                              smaller than the thread count, and 1x1 convolutions)
+    conv2d_cpu_per_image.py   each thread lowers and multiplies a cache-sized block of one
+                              image at a time, inside one parallel loop (the usual case)
+    conv2d_cpu_batched.py     one column matrix and one big sgemm for the whole batch (1x1
+                              convolutions, and a BLAS without cblas_sgemm)
 
 `pipeline(geo)` picks one; the tests run every case through both.
 
@@ -27,16 +27,27 @@ from .conv2d_lowering import geometry_tuple
 
 
 def pipeline(geo) -> str:
-    """'per_image' when every thread gets at least one image and NumPy's BLAS exports
-    cblas_sgemm, else 'batched'."""
-    if geo.is_pointwise or geo.n < numba.get_num_threads() or sgemm_function() is None:
+    """'per_image' unless the convolution is 1x1 (nothing to lower) or NumPy's BLAS exports
+    no cblas_sgemm."""
+    if geo.is_pointwise or sgemm_function() is None:
         return "batched"
     return "per_image"
 
 
-def _column_buffers(geo, threads):
-    """One (C*R*S, P*Q) column matrix per thread."""
-    return np.empty((threads, geo.c * geo.r * geo.s, geo.p * geo.q), np.float32)
+def _row_blocks(geo, threads):
+    """Output rows per block for forward and weight gradient, and the column buffers."""
+    crs = geo.c * geo.r * geo.s
+    blocks = per_image.blocks_per_image(geo.n, geo.p, crs * geo.q, threads)
+    rows = per_image.block_size(geo.p, blocks)
+    return rows, np.empty((threads, crs * rows * geo.q), np.float32)
+
+
+def _channel_blocks(geo, threads):
+    """Input channels per block for the data gradient, and the column buffers."""
+    rs, pq = geo.r * geo.s, geo.p * geo.q
+    blocks = per_image.blocks_per_image(geo.n * geo.groups, geo.cg, rs * pq, threads)
+    channels = per_image.block_size(geo.cg, blocks)
+    return channels, np.empty((threads, channels * rs * pq), np.float32)
 
 
 # ---------------------------------------------------------------- public CPU twins
@@ -49,12 +60,12 @@ def conv2d_forward_cpu(x, w, b, stride, padding, dilation, groups, out=None):
     if pipeline(geo) == "batched":
         return batched.forward(x, w, b, geo, out)
     has_bias = b is not None
+    rows, buffers = _row_blocks(geo, numba.get_num_threads())
     with blas.single_threaded():
         per_image.forward(sgemm_function(), x, w.reshape(geo.k, -1),
                           b if has_bias else np.zeros(1, np.float32), has_bias,
-                          geometry_tuple(geo), geo.groups,
-                          out.reshape(geo.n, geo.k, geo.p * geo.q),
-                          _column_buffers(geo, numba.get_num_threads()))
+                          geometry_tuple(geo), geo.groups, rows,
+                          out.reshape(geo.n, geo.k, geo.p * geo.q), buffers)
     return out
 
 
@@ -64,10 +75,11 @@ def conv2d_backward_data_cpu(dy, w, x_shape, stride, padding, dilation, groups, 
                                   dilation, groups, out, device=False)
     if pipeline(geo) == "batched":
         return batched.backward_data(dy, w, geo, out)
+    channels, buffers = _channel_blocks(geo, numba.get_num_threads())
     with blas.single_threaded():
         per_image.backward_data(sgemm_function(), dy.reshape(geo.n, geo.k, geo.p * geo.q),
-                                w.reshape(geo.k, -1), geometry_tuple(geo), geo.groups, out,
-                                _column_buffers(geo, numba.get_num_threads()))
+                                w.reshape(geo.k, -1), geometry_tuple(geo), geo.groups,
+                                channels, out, buffers)
     return out
 
 
@@ -78,11 +90,11 @@ def conv2d_backward_weight_cpu(x, dy, w_shape, stride, padding, dilation, groups
     if pipeline(geo) == "batched":
         return batched.backward_weight(x, dy, geo, out)
     threads = numba.get_num_threads()
+    rows, buffers = _row_blocks(geo, threads)
     partials = np.empty((threads, geo.k, geo.cg * geo.r * geo.s), np.float32)
     with blas.single_threaded():
         per_image.backward_weight(sgemm_function(), x, dy.reshape(geo.n, geo.k, geo.p * geo.q),
-                                  geometry_tuple(geo), geo.groups, partials,
-                                  _column_buffers(geo, threads))
+                                  geometry_tuple(geo), geo.groups, rows, partials, buffers)
     # Thread order, whatever the timing: reproducible for a given thread count.
     total = out.reshape(partials.shape[1:])
     total[...] = partials[0]

@@ -33,7 +33,7 @@ def _im2col(x, geo, cols):
     xf = x.reshape(x.size)
     cf = cols.reshape(cols.size)
     for row in prange(cols.shape[0]):
-        im2col_row(xf, geo, row, 0, n_size, cf)
+        im2col_row(xf, geo, row, 0, n_size, 0, geo[11], cf)
 
 
 @njit(parallel=True, cache=True)

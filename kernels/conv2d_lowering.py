@@ -3,13 +3,15 @@
 Column layout. For a run of `nb` images starting at image n0, the column matrix is
 cols[(c, r, s), (j, p, q)] of shape (C*R*S, nb*P*Q): row (c, r, s) holds, for every image j of
 the run and every output position (p, q), the input value tap (r, s) of channel c meets there
-(zero in the padding). The rows of one group are one contiguous block, so a group's product is
+(zero in the padding). im2col can also fill a block of output rows [p0, p1) only: then the
+columns are (j, p - p0, q), nb*(p1-p0)*Q of them. The rows of one group are one contiguous block, so a group's product is
 one sgemm on a row slice. "Rows" arrays hold a (K, nb*P*Q) output or output gradient in the
 same column order; rows_to_images/images_to_rows convert them to and from NCHW.
 
-Every function here handles one row, one (image, channel) plane or one run of images, so both
-CPU pipelines (conv2d_cpu.py) compose them: the per-image one calls them from each thread on a
-cache-sized run, the whole-batch one from a parallel loop over rows or planes.
+Every function here handles one row (for a range [p0, p1) of output rows), one (image, channel)
+plane or one run of images, so both CPU pipelines (conv2d_cpu.py) compose them: the per-image
+one calls them from each thread on one cache-sized block of one image, the whole-batch one from
+a parallel loop over rows or planes.
 
 `geo` is the tuple (C, H, W, R, S, sh, sw, pt, pl, dh, dw, P, Q) of plain ints.
 
@@ -96,43 +98,47 @@ def _scatter_add(dst, start, step, src, src_start, count):
 
 
 @njit(inline="always")
-def im2col_row(xf, geo, row, n0, nb, cf):
-    """Column row `row` = (c, r, s) for images n0..n0+nb of x (flat NCHW) into cf (flat cols)."""
+def im2col_row(xf, geo, row, n0, nb, p0, p1, cf):
+    """Column row `row` = (c, r, s) for output rows [p0, p1) of images n0..n0+nb of x (flat
+    NCHW) into cf: flat (C*R*S, nb, (p1-p0)*Q) columns."""
     c_size, h_size, w_size, r_size, s_size, sh, sw, pt, pl, dh, dw, p_size, q_size = geo
-    pq = p_size * q_size
-    rs = r_size * s_size
+    width = (p1 - p0) * q_size
     hw = h_size * w_size
-    c = row // rs
+    c = row // (r_size * s_size)
     r = (row // s_size) % r_size
     s = row % s_size
     p_lo, p_hi = _valid_range(pt, r * dh, sh, h_size, p_size)
+    p_lo = min(max(p_lo, p0), p1)
+    p_hi = min(max(p_hi, p_lo), p1)
     q_lo, q_hi = _valid_range(pl, s * dw, sw, w_size, q_size)
     for j in range(nb):
-        base = (row * nb + j) * pq
+        base = (row * nb + j) * width - p0 * q_size     # line p starts at base + p*Q
         # Padding is written as zeros here, never read from x.
-        _zero(cf, base, p_lo * q_size)
+        _zero(cf, base + p0 * q_size, (p_lo - p0) * q_size)
         for p in range(p_lo, p_hi):
             o = base + p * q_size
             src = ((n0 + j) * c_size + c) * hw + (p * sh - pt + r * dh) * w_size + s * dw - pl
             _zero(cf, o, q_lo)
             _gather(cf, o + q_lo, xf, src + q_lo * sw, sw, q_hi - q_lo)
             _zero(cf, o + q_hi, q_size - q_hi)
-        _zero(cf, base + p_hi * q_size, (p_size - p_hi) * q_size)
+        _zero(cf, base + p_hi * q_size, (p1 - p_hi) * q_size)
 
 
 @njit(inline="always")
-def _flat_span(geo, r, s):
+def _flat_span(geo, r, s, p0, p1):
     """For a stride-1 convolution whose output is as wide as its input (Q == W, "same"
     padding), output position i = p*Q + q of tap (r, s) reads input position i + offset, so
-    the valid outputs [p_lo, p_hi) x [q_lo, q_hi) lie in one span [i0, i1) of the flat plane
-    that is copied in one go. Returns (offset, i0, i1, p_lo, p_hi, q_lo, q_hi); i0 == i1 when
-    the tap meets no input."""
+    the valid outputs [p_lo, p_hi) x [q_lo, q_hi) with p in [p0, p1) lie in one span [i0, i1)
+    of the flat plane that is copied in one go. Returns (offset, i0, i1, p_lo, p_hi, q_lo,
+    q_hi); i0 == i1 == p0*Q when the tap meets no input there."""
     c_size, h_size, w_size, r_size, s_size, sh, sw, pt, pl, dh, dw, p_size, q_size = geo
     p_lo, p_hi = _valid_range(pt, r * dh, 1, h_size, p_size)
+    p_lo = min(max(p_lo, p0), p1)
+    p_hi = min(max(p_hi, p_lo), p1)
     q_lo, q_hi = _valid_range(pl, s * dw, 1, w_size, q_size)
     offset = (r * dh - pt) * w_size + s * dw - pl
     if p_lo >= p_hi or q_lo >= q_hi:
-        return offset, 0, 0, p_lo, p_hi, q_lo, q_hi
+        return offset, p0 * q_size, p0 * q_size, p_lo, p_hi, q_lo, q_hi
     return offset, p_lo * q_size + q_lo, (p_hi - 1) * q_size + q_hi, p_lo, p_hi, q_lo, q_hi
 
 
@@ -149,24 +155,24 @@ def _zero_wrapped(dst, base, q_size, p_lo, p_hi, q_lo, q_hi):
 
 
 @njit(inline="always")
-def im2col_row_flat(xf, geo, row, n0, nb, cf):
+def im2col_row_flat(xf, geo, row, n0, nb, p0, p1, cf):
     """im2col_row for stride 1 and Q == W: one contiguous copy per image instead of one per
     output line (a 16-wide line costs about as much to set up as to copy)."""
     c_size, h_size, w_size, r_size, s_size = geo[0], geo[1], geo[2], geo[3], geo[4]
-    pq = geo[11] * geo[12]
     q_size = geo[12]
+    width = (p1 - p0) * q_size
     c = row // (r_size * s_size)
     r = (row // s_size) % r_size
     s = row % s_size
-    offset, i0, i1, p_lo, p_hi, q_lo, q_hi = _flat_span(geo, r, s)
+    offset, i0, i1, p_lo, p_hi, q_lo, q_hi = _flat_span(geo, r, s, p0, p1)
     for j in range(nb):
-        base = (row * nb + j) * pq
+        base = (row * nb + j) * width - p0 * q_size     # flat position i lands at base + i
         plane = ((n0 + j) * c_size + c) * h_size * w_size
-        _zero(cf, base, i0)
+        _zero(cf, base + p0 * q_size, i0 - p0 * q_size)
         if i1 > i0:
             _gather(cf, base + i0, xf, plane + i0 + offset, 1, i1 - i0)
             _zero_wrapped(cf, base, q_size, p_lo, p_hi, q_lo, q_hi)
-        _zero(cf, base + i1, pq - i1)
+        _zero(cf, base + i1, p1 * q_size - i1)
 
 
 @njit(inline="always")
@@ -179,7 +185,7 @@ def col2im_plane_flat(dcf, geo, j, nb, c, dxf, plane_start):
     _zero(dxf, plane_start, h_size * w_size)
     for r in range(r_size):
         for s in range(s_size):
-            offset, i0, i1, p_lo, p_hi, q_lo, q_hi = _flat_span(geo, r, s)
+            offset, i0, i1, p_lo, p_hi, q_lo, q_hi = _flat_span(geo, r, s, 0, geo[11])
             if i1 > i0:
                 base = (((c * r_size + r) * s_size + s) * nb + j) * pq
                 _zero_wrapped(dcf, base, q_size, p_lo, p_hi, q_lo, q_hi)

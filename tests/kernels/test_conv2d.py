@@ -9,7 +9,7 @@ import numba
 import numpy as np
 import pytest
 
-from gpucnn.kernels import conv2d_cpu
+from gpucnn.kernels import conv2d_cpu, conv2d_cpu_per_image
 from gpucnn.kernels.conv2d import (
     conv2d_backward_bias_cpu,
     conv2d_backward_data_cpu,
@@ -126,17 +126,22 @@ def rng(request):
     return np.random.default_rng(zlib.crc32(request.node.name.encode()))
 
 
-# Every case runs through both CPU pipelines, the per-image one on one thread and on all of
-# them (uneven shares, and idle threads when the batch is smaller than the thread count).
-PIPELINES = {"per_image_1_thread": ("per_image", 1),
-             "per_image_all_threads": ("per_image", numba.config.NUMBA_NUM_THREADS),
-             "batched": ("batched", numba.config.NUMBA_NUM_THREADS)}
+# Every case runs through both CPU pipelines: the per-image one on one thread, on all of them
+# (uneven shares; a batch smaller than the thread count split into blocks), and with blocks
+# cut down to a few output rows or input channels (what a large photo gets); and the batched.
+ALL = numba.config.NUMBA_NUM_THREADS
+PIPELINES = {"per_image_1_thread": ("per_image", 1, None),
+             "per_image_all_threads": ("per_image", ALL, None),
+             "per_image_small_blocks": ("per_image", ALL, 64),
+             "batched": ("batched", ALL, None)}
 
 
 @pytest.fixture(params=PIPELINES)
 def pipeline(request, monkeypatch):
-    name, threads = PIPELINES[request.param]
+    name, threads, block_floats = PIPELINES[request.param]
     monkeypatch.setattr(conv2d_cpu, "pipeline", lambda geo: name)
+    if block_floats:
+        monkeypatch.setattr(conv2d_cpu_per_image, "BLOCK_FLOATS", block_floats)
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)
     yield name
