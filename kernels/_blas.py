@@ -7,7 +7,7 @@ ms that way on 2 cores, against 4 ms without). So BLAS is set to one thread arou
 (and restored after it, so the user's own NumPy keeps its setting), and a large product is
 split by output columns across a small pool of Python threads instead: np.matmul releases the
 GIL, and an idle Python thread sleeps rather than spins. Kernels that call BLAS from inside
-their own parallel loops (numba's np.dot) run under single_threaded().
+their own parallel loops (kernels/_cblas.py) run under single_threaded().
 """
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,12 +26,6 @@ _pool_size = 0
 def _blas_libraries():
     global _libraries
     if _libraries is None:
-        try:
-            # numba's np.dot (the per-image convolutions) calls SciPy's BLAS, a library apart
-            # from NumPy's: load it now so that it is found and limited too.
-            import scipy.linalg.cython_blas  # noqa: F401
-        except ImportError:
-            pass
         try:
             from threadpoolctl import ThreadpoolController
             _libraries = [lib for lib in ThreadpoolController().lib_controllers
