@@ -46,8 +46,8 @@ def is_flat(geo):
 def unit_stride(geo):
     """geo with stride and dilation as the constant 1. The helpers below are inlined, so a
     call with this tuple compiles a copy with the unit steps folded in: contiguous copies and
-    no step multiplies, measured 0.6 ms faster per batch-64 CIFAR layer than the general copy
-    running the same numbers."""
+    no step multiplies, measured about 0.4 ms faster per batch-64 CIFAR layer than the general
+    copy running the same numbers."""
     c, h, w, r, s, _, _, pt, pl, _, _, p, q = geo
     return (c, h, w, r, s, 1, 1, pt, pl, 1, 1, p, q)
 
