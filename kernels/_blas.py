@@ -23,7 +23,7 @@ _pool = None
 _pool_size = 0
 
 
-def _blas_libraries():
+def blas_libraries():
     global _libraries
     if _libraries is None:
         try:
@@ -51,7 +51,7 @@ def _thread_pool(workers):
 @contextmanager
 def single_threaded():
     """BLAS on one thread within the block (the user's setting comes back after it)."""
-    libraries = _blas_libraries()
+    libraries = blas_libraries()
     previous = [lib.get_num_threads() for lib in libraries]
     for lib in libraries:
         lib.set_num_threads(1)

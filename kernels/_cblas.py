@@ -17,6 +17,8 @@ import os
 import numpy as np
 from numba import njit
 
+from ._blas import blas_libraries
+
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 
 # Exported names, newest packaging first, and the width of their integer arguments.
@@ -36,14 +38,9 @@ def _prototype(integer):
 
 def _numpy_blas_paths():
     """Paths of the loaded BLAS libraries, NumPy's own first."""
-    try:
-        from threadpoolctl import ThreadpoolController
-        libraries = [lib.filepath for lib in ThreadpoolController().lib_controllers
-                     if lib.user_api == "blas"]
-    except Exception:
-        return []
+    paths = [lib.filepath for lib in blas_libraries()]
     # Wheels keep NumPy's copy in numpy.libs (or numpy/.dylibs), SciPy's in scipy.libs.
-    return sorted(libraries, key=lambda path: "numpy" not in os.path.dirname(path))
+    return sorted(paths, key=lambda path: "numpy" not in os.path.dirname(path))
 
 
 def sgemm_function():

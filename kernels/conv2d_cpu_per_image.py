@@ -29,6 +29,7 @@ _blas.single_threaded().
 from numba import njit, prange
 
 from ._cblas import gemm
+from ._checks import ceil_div
 from .conv2d_lowering import (col2im_plane, col2im_plane_flat, im2col_row, im2col_row_flat,
                               is_flat, is_unit_stride, unit_stride)
 
@@ -36,23 +37,19 @@ from .conv2d_lowering import (col2im_plane, col2im_plane_flat, im2col_row, im2co
 BLOCK_FLOATS = 1 << 18
 
 
-def _ceil_div(a, b):
-    return -(-a // b)
-
-
 def blocks_per_image(n, units, floats_per_unit, threads):
     """How many blocks to cut each image's `units` (output rows or input channels) into: few
     enough that a block holds about BLOCK_FLOATS column entries, and, when the batch has fewer
     images than threads, enough that every thread gets one."""
-    blocks = _ceil_div(units * floats_per_unit, BLOCK_FLOATS)
+    blocks = ceil_div(units * floats_per_unit, BLOCK_FLOATS)
     if n < threads:
-        blocks = max(blocks, _ceil_div(threads, n))
+        blocks = max(blocks, ceil_div(threads, n))
     return max(1, min(blocks, units))
 
 
 def block_size(units, blocks):
     """Units per block, so that `blocks` blocks of it cover `units`."""
-    return _ceil_div(units, blocks)
+    return ceil_div(units, blocks)
 
 
 @njit(inline="always")
