@@ -62,6 +62,14 @@ class Backend:
         from numba import cuda
         return cuda.to_device(array)
 
+    def copy_from_host(self, dst, host):
+        """dst[...] = host, into dst's own memory (dst contiguous, host any array-like)."""
+        host = np.ascontiguousarray(host, dtype=dst.dtype)
+        if self.device == "cpu":
+            np.copyto(dst, host)
+        else:
+            dst.copy_to_device(host)
+
     def to_host(self, array) -> np.ndarray:
         if isinstance(array, np.ndarray):
             return array

@@ -4,11 +4,19 @@ Storage on "cuda" is numba device arrays: the cheapest thing to pass to a numba 
 allocations are served from CuPy's memory pool through a numba External Memory Manager plugin
 when CuPy is installed, so a training step never calls cudaMalloc; without CuPy, numba's own
 allocator is used (correct, slower for many small allocations).
+
+numba gives a CUDA context its memory manager when the context is created, so the pool can
+only serve gpucnn if `install_memory_pool()` runs before anything else creates the context
+(gpucnn calls it when "cuda" is first used). Where that is too late it says so, and
+`memory_pool_in_use()` tells. `GPUCNN_CUPY_POOL=0` keeps numba's own allocator (for
+compute-sanitizer's memcheck: a pool sub-allocates large blocks, which hides small overruns).
 """
 import ctypes
 import os
+import warnings
 
-_pool_installed = False
+_POOL_SWITCH = "GPUCNN_CUPY_POOL"
+_manager_class = None   # the plugin class, made once CuPy has been imported
 
 
 def is_available() -> bool:
@@ -36,23 +44,44 @@ def synchronize():
     cuda.synchronize()
 
 
+def pool_wanted() -> bool:
+    return os.environ.get(_POOL_SWITCH, "1") != "0" and not simulator_enabled()
+
+
 def install_memory_pool() -> bool:
-    """Route numba's device allocations to CuPy's pool. Must run before the CUDA context is
-    created (numba's rule for EMM plugins); returns whether the pool is in use."""
-    global _pool_installed
-    if _pool_installed or simulator_enabled():
-        return _pool_installed
-    try:
-        import cupy  # noqa: F401
-    except ImportError:
+    """Route numba's device allocations to CuPy's pool; returns whether the pool is in use.
+
+    Safe to call many times. When numba's context already exists with its own allocator
+    (something used the GPU through numba first), it warns once and returns False.
+    """
+    global _manager_class
+    if not pool_wanted():
+        return False
+    if _manager_class is None:
+        try:
+            import cupy  # noqa: F401
+        except ImportError:
+            return False
+        from numba import cuda
+        _manager_class = _cupy_memory_manager_class()
+        cuda.set_memory_manager(_manager_class)
+        # The context is created here if it does not exist yet, with the plugin; if it
+        # existed already, it keeps the allocator it was created with.
+        if not memory_pool_in_use():
+            warnings.warn("gpucnn: numba's CUDA context was created before gpucnn could "
+                          "install CuPy's memory pool, so device memory comes from cudaMalloc "
+                          "(slower for many small arrays). Use device='cuda' (or call "
+                          "gpucnn.cuda.install_memory_pool()) before any other numba.cuda "
+                          "work to get the pool.", RuntimeWarning, stacklevel=2)
+    return memory_pool_in_use()
+
+
+def memory_pool_in_use() -> bool:
+    """Whether the current CUDA context allocates from CuPy's pool (creates the context)."""
+    if _manager_class is None:
         return False
     from numba import cuda
-    try:
-        cuda.set_memory_manager(_cupy_memory_manager_class())
-    except RuntimeError:
-        return False  # a context already exists; numba keeps its own allocator
-    _pool_installed = True
-    return True
+    return isinstance(cuda.current_context().memory_manager, _manager_class)
 
 
 def _cupy_memory_manager_class():
@@ -62,10 +91,17 @@ def _cupy_memory_manager_class():
     class CuPyPoolMemoryManager(cuda.GetIpcHandleMixin, cuda.HostOnlyCUDAMemoryManager):
         """numba EMM plugin: device memory from CuPy's pool, returned to it when numba frees."""
 
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # numba calls initialize() whenever the context is pushed, and the EMM contract
+            # says it must not invalidate earlier state: the table lives from here on.
+            self._live = {}
+            self._pool = None
+
         def initialize(self):
             super().initialize()
-            self._pool = cupy.get_default_memory_pool()
-            self._live = {}
+            if self._pool is None:
+                self._pool = cupy.get_default_memory_pool()
 
         def memalloc(self, size):
             # numba turns a c_void_p into its driver's pointer type (a c_uint64 it would not).
@@ -74,6 +110,14 @@ def _cupy_memory_manager_class():
             live, ptr = self._live, block.ptr
             return cuda.MemoryPointer(cuda.current_context(), ctypes.c_void_p(ptr), size,
                                       finalizer=lambda: live.pop(ptr, None))
+
+        def reset(self):
+            # A context reset frees everything it allocated: drop our references, then hand
+            # the pool's now-unused blocks back to the driver.
+            super().reset()
+            self._live.clear()
+            if self._pool is not None:
+                self._pool.free_all_blocks()
 
         def get_memory_info(self):
             free, total = cupy.cuda.runtime.memGetInfo()

@@ -16,6 +16,24 @@ def device_array_from(obj):
     return cuda.as_cuda_array(obj)
 
 
+def _cuda_array_interface(obj):
+    """obj's __cuda_array_interface__, or None. Not hasattr: a CUDA torch tensor that requires
+    grad raises RuntimeError from that property instead of answering."""
+    try:
+        return getattr(obj, "__cuda_array_interface__", None)
+    except (AttributeError, RuntimeError, TypeError):
+        return None
+
+
+def _check_contiguous(array):
+    contiguous = array.flags.c_contiguous if isinstance(array, np.ndarray) \
+        else array.is_c_contiguous()
+    if not contiguous:
+        raise ValueError(f"from_dlpack: zero-copy import needs C-contiguous data, got shape "
+                         f"{tuple(array.shape)} with strides {tuple(array.strides)}; call "
+                         f".contiguous() on it first")
+
+
 def _check_dtype(array):
     if np.dtype(array.dtype) not in (np.dtype(np.float32), np.dtype(np.int64)):
         raise TypeError(f"from_dlpack: zero-copy import needs float32 or int64 data, got "
@@ -25,9 +43,10 @@ def _check_dtype(array):
 def from_dlpack(obj):
     """A gpucnn Tensor sharing memory with `obj` (no copy)."""
     from .tensor import Tensor
-    if hasattr(obj, "__cuda_array_interface__"):
+    if _cuda_array_interface(obj) is not None:
         array = device_array_from(obj)
         _check_dtype(array)
+        _check_contiguous(array)
         return Tensor._from_array(array, "cuda")
     if not hasattr(obj, "__dlpack__"):
         raise TypeError(f"from_dlpack: {type(obj).__name__} has neither __dlpack__ nor "
@@ -36,14 +55,13 @@ def from_dlpack(obj):
     if device_type == _DLPACK_CPU:
         array = np.from_dlpack(obj)
         _check_dtype(array)
-        if not array.flags.c_contiguous:
-            raise ValueError(f"from_dlpack: zero-copy import needs C-contiguous data, got strides "
-                             f"{array.strides}")
+        _check_contiguous(array)
         return Tensor._from_array(array, "cpu")
     if device_type == _DLPACK_CUDA:
         import cupy
         array = device_array_from(cupy.from_dlpack(obj))
         _check_dtype(array)
+        _check_contiguous(array)
         return Tensor._from_array(array, "cuda")
     raise TypeError(f"from_dlpack: unsupported DLPack device type {device_type}")
 

@@ -25,10 +25,10 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.numpy()
         device = normalize_device(device)
-        if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
+        from .interop import _cuda_array_interface, device_array_from
+        if not isinstance(data, np.ndarray) and _cuda_array_interface(data) is not None:
             # Like torch.tensor, this copies (and converts float64 to float32);
             # gpucnn.from_dlpack is the zero-copy way in.
-            from .interop import device_array_from
             data = device_array_from(data).copy_to_host()
         host = _as_host_array(data)
         array = backend(device).from_host(host)

@@ -4,6 +4,10 @@
                every faster version is checked against.
     version 2  tiled implicit GEMM (the default): the im2col matrix is never built; each block
                gathers the slice of it that its tile needs into shared memory.
+    version 3  version 2 compiled with launch bounds (256 threads, at least 2 blocks per SM):
+               ptxas must then fit a thread in 128 registers, where version 2 takes 126-140
+               and so runs one 256-thread block per SM at most. Whether the extra occupancy
+               pays for any spilling is for the GPU bench to say.
 
 Implicit GEMM, per group g (blockIdx.z picks the group, so a block never straddles two):
 
@@ -63,7 +67,9 @@ SPLIT_TARGET_BLOCKS = 264
 SPLIT_MIN_STEPS = 16   # at least this many BK steps per split, so partials stay a small cost
 
 DEFAULT_VERSION = 2
-VERSIONS = (1, 2)
+VERSIONS = (1, 2, 3)
+# Version 3's launch bounds: (threads per block, minimum resident blocks per SM).
+BOUNDED = (TX * TY, 2)
 
 
 # ---------------------------------------------------------------- shared device code
@@ -120,9 +126,10 @@ def _forward_direct(x, w, b, has_bias, y, stride_h, stride_w, pad_t, pad_l, dil_
     y[n, k, p, q] = acc
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, ::1], float32[::1], int32, "
-             "float32[:, :, ::1], int32, int32, int32, int32, int32, int32, int32, int32, "
-             "int32, int32)")
+FORWARD_GEMM_SIGNATURE = ("void(float32[:, :, :, ::1], float32[:, ::1], float32[::1], int32, "
+                          "float32[:, :, ::1], " + ", ".join(["int32"] * 10) + ")")
+
+@cuda_kernel(FORWARD_GEMM_SIGNATURE)
 def _forward_implicit_gemm(x, w, b, has_bias, y, r_size, s_size, q_size, stride_h, stride_w,
                            pad_t, pad_l, dil_h, dil_w, groups):
     # x (N, C, H, W); w (K, Cg*R*S); y (N, K, P*Q)
@@ -205,6 +212,11 @@ def _forward_implicit_gemm(x, w, b, has_bias, y, r_size, s_size, q_size, stride_
                     y[n, k_first + m, pq_i] = v
 
 
+_forward_implicit_gemm_bounded = cuda_kernel(
+    FORWARD_GEMM_SIGNATURE, name="_forward_implicit_gemm_bounded",
+    launch_bounds=BOUNDED)(_forward_implicit_gemm.py_func)
+
+
 # ---------------------------------------------------------------- backward data
 
 @cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], float32[:, :, :, ::1], "
@@ -237,8 +249,10 @@ def _backward_data_direct(dy, w, dx, stride_h, stride_w, pad_t, pad_l, dil_h, di
     dx[n, c, h, wi] = acc
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, ::1], float32[:, :, ::1], int32, int32, "
-             "int32, int32, int32, int32, int32, int32, int32, int32)")
+BACKWARD_DATA_GEMM_SIGNATURE = ("void(float32[:, :, :, ::1], float32[:, ::1], float32[:, :, ::1], "
+                                + ", ".join(["int32"] * 10) + ")")
+
+@cuda_kernel(BACKWARD_DATA_GEMM_SIGNATURE)
 def _backward_data_implicit_gemm(dy, w, dx, r_size, s_size, w_size, stride_h, stride_w, pad_t,
                                  pad_l, dil_h, dil_w, groups):
     # dy (N, K, P, Q); w (K, Cg*R*S); dx (N, C, H*W)
@@ -318,6 +332,11 @@ def _backward_data_implicit_gemm(dy, w, dx, r_size, s_size, w_size, stride_h, st
                     dx[n, g * cg + m, hw_i] = acc[i, j]
 
 
+_backward_data_implicit_gemm_bounded = cuda_kernel(
+    BACKWARD_DATA_GEMM_SIGNATURE, name="_backward_data_implicit_gemm_bounded",
+    launch_bounds=BOUNDED)(_backward_data_implicit_gemm.py_func)
+
+
 # ---------------------------------------------------------------- backward weight
 
 @cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], float32[:, :, :, ::1], "
@@ -347,8 +366,10 @@ def _backward_weight_direct(x, dy, dw, stride_h, stride_w, pad_t, pad_l, dil_h, 
     dw[k, c, r, s] = acc
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, ::1], float32[:, :, ::1], int32, int32, "
-             "int32, int32, int32, int32, int32, int32, int32, int32, int32, int32)")
+BACKWARD_WEIGHT_GEMM_SIGNATURE = ("void(float32[:, :, :, ::1], float32[:, :, ::1], "
+                                  "float32[:, :, ::1], " + ", ".join(["int32"] * 12) + ")")
+
+@cuda_kernel(BACKWARD_WEIGHT_GEMM_SIGNATURE)
 def _backward_weight_implicit_gemm(x, dy, partial, r_size, s_size, q_size, stride_h, stride_w,
                                    pad_t, pad_l, dil_h, dil_w, groups, splits, chunk):
     # x (N, C, H, W); dy (N, K, P*Q); partial (splits, K, Cg*R*S), one slice per split
@@ -421,6 +442,11 @@ def _backward_weight_implicit_gemm(x, dy, partial, r_size, s_size, q_size, strid
                 col = j0 + tx + TX * j
                 if col < crs:
                     partial[split, k_first + m, col] = acc[i, j]
+
+
+_backward_weight_implicit_gemm_bounded = cuda_kernel(
+    BACKWARD_WEIGHT_GEMM_SIGNATURE, name="_backward_weight_implicit_gemm_bounded",
+    launch_bounds=BOUNDED)(_backward_weight_implicit_gemm.py_func)
 
 
 @cuda_kernel("void(float32[:, :, ::1], float32[:, ::1])")
@@ -504,7 +530,8 @@ def conv2d_forward_cuda(x, w, b, stride, padding, dilation, groups, out=None, *,
     else:
         crs = geo.cg * geo.r * geo.s
         grid = _gemm_grid(geo.kg, geo.n * geo.p * geo.q, geo.groups)
-        _forward_implicit_gemm[grid, (TX, TY)](
+        kernel = _forward_implicit_gemm if version == 2 else _forward_implicit_gemm_bounded
+        kernel[grid, (TX, TY)](
             x, w.reshape(geo.k, crs), bias, has_bias, out.reshape(geo.n, geo.k, geo.p * geo.q),
             np.int32(geo.r), np.int32(geo.s), np.int32(geo.q), *_geometry_args(geo))
     return out
@@ -523,7 +550,9 @@ def conv2d_backward_data_cuda(dy, w, x_shape, stride, padding, dilation, groups,
     else:
         crs = geo.cg * geo.r * geo.s
         grid = _gemm_grid(geo.cg, geo.n * geo.h * geo.w, geo.groups)
-        _backward_data_implicit_gemm[grid, (TX, TY)](
+        kernel = (_backward_data_implicit_gemm if version == 2
+                  else _backward_data_implicit_gemm_bounded)
+        kernel[grid, (TX, TY)](
             dy, w.reshape(geo.k, crs), out.reshape(geo.n, geo.c, geo.h * geo.w),
             np.int32(geo.r), np.int32(geo.s), np.int32(geo.w), *_geometry_args(geo))
     return out
@@ -564,7 +593,9 @@ def conv2d_backward_weight_cuda(x, dy, w_shape, stride, padding, dilation, group
         partial = out_rows.reshape(1, geo.k, crs)      # one chunk: write dw directly
     else:
         partial = cuda.device_array((splits, geo.k, crs), np.float32)
-    _backward_weight_implicit_gemm[_gemm_grid(geo.kg, crs, geo.groups * splits), (TX, TY)](
+    kernel = (_backward_weight_implicit_gemm if version == 2
+              else _backward_weight_implicit_gemm_bounded)
+    kernel[_gemm_grid(geo.kg, crs, geo.groups * splits), (TX, TY)](
         x, dy.reshape(geo.n, geo.k, geo.p * geo.q), partial, np.int32(geo.r), np.int32(geo.s),
         np.int32(geo.q), *_geometry_args(geo), np.int32(splits), np.int32(chunk))
     if splits > 1:

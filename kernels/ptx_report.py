@@ -133,12 +133,13 @@ def link_log(ptx: str, cc: tuple[int, int]) -> str:
         nvjitlink.destroy(handle)
 
 
-def report_kernel(name: str, py_func, signature: str, cc=(9, 0), link=True) -> KernelReport:
+def report_kernel(name: str, py_func, signature: str, cc=(9, 0), link=True,
+                  launch_bounds=None) -> KernelReport:
     """Compile one kernel function to PTX (and, if `link`, to machine code) and describe it."""
     if cuda.compile_ptx is None:
         raise RuntimeError("ptx_report needs numba's CUDA compiler; it is unavailable under the "
                            "simulator (unset NUMBA_ENABLE_CUDASIM)")
-    ptx, _ = cuda.compile_ptx(py_func, signature, cc=tuple(cc))
+    ptx, _ = cuda.compile_ptx(py_func, signature, cc=tuple(cc), launch_bounds=launch_bounds)
     report = KernelReport(name=name, **ptx_facts(ptx))
     if link:
         try:
@@ -150,7 +151,8 @@ def report_kernel(name: str, py_func, signature: str, cc=(9, 0), link=True) -> K
 
 
 def kernel_reports(cc=(9, 0), link=True) -> list[KernelReport]:
-    return [report_kernel(r.name, r.py_func, r.signature, cc, link) for r in KERNELS]
+    return [report_kernel(r.name, r.py_func, r.signature, cc, link, r.launch_bounds)
+            for r in KERNELS]
 
 
 def format_table(reports: list[KernelReport], cc=(9, 0)) -> str:

@@ -4,8 +4,9 @@ tests/cudasim holds the tests that launch CUDA kernels and run the engine on dev
 Without a GPU they run under numba's CUDA simulator, which is chosen when numba.cuda is first
 imported, so they need a process of their own: `pytest` runs everything but tests/cudasim, and
 `NUMBA_ENABLE_CUDASIM=1 pytest` runs only tests/cudasim. The README's test command runs both.
-On a machine with a real GPU, `GPUCNN_TEST_GPU=1 pytest` runs the whole suite, tests/cudasim
-included, on the real device.
+On a machine with a real GPU, `GPUCNN_TEST_GPU=1 pytest tests/cudasim tests/gpu` runs them on
+the real device; tests/gpu holds what only a real GPU can show (CuPy's pool, DLPack with torch
+and CuPy on the device) and is collected nowhere else.
 """
 import os
 
@@ -13,6 +14,6 @@ SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 REAL_GPU = os.environ.get("GPUCNN_TEST_GPU") == "1"
 
 if SIMULATOR:
-    collect_ignore_glob = ["kernels", "engine", "data", "cli", "bench"]
+    collect_ignore_glob = ["kernels", "engine", "data", "cli", "bench", "gpu"]
 elif not REAL_GPU:
-    collect_ignore = ["cudasim"]
+    collect_ignore = ["cudasim", "gpu"]

@@ -73,6 +73,26 @@ def resolve_device(requested: str) -> str:
     return "cuda" if available else "cpu"
 
 
+def fp32_without_tf32(torch) -> dict:
+    """Make torch's CUDA float32 products and convolutions true FP32 (TF32 would make every
+    FP32 ratio meaningless) and return the settings now in effect, for the JSON.
+
+    torch >= 2.9 has per-backend `fp32_precision` ("ieee" or "tf32"; cuDNN convolutions
+    default to "tf32") and deprecates the older allow_tf32 flags, used only where it lacks it.
+    """
+    matmul = torch.backends.cuda.matmul
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if conv is not None and hasattr(matmul, "fp32_precision"):
+        matmul.fp32_precision = "ieee"
+        conv.fp32_precision = "ieee"
+        return {"api": "fp32_precision", "matmul": matmul.fp32_precision,
+                "cudnn_conv": conv.fp32_precision}
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return {"api": "allow_tf32", "matmul": "ieee" if not matmul.allow_tf32 else "tf32",
+            "cudnn_conv": "ieee" if not torch.backends.cudnn.allow_tf32 else "tf32"}
+
+
 @dataclass
 class BenchEnv:
     device: str
@@ -85,6 +105,7 @@ class BenchEnv:
     name: str = ""
     simulator: bool = False
     notes: list = field(default_factory=list)
+    torch_fp32: dict | None = None   # the TF32 settings in effect for the torch reference
 
     @classmethod
     def create(cls, device: str, seed: int, quick: bool, use_torch=True, use_cupy=True):
@@ -112,9 +133,7 @@ class BenchEnv:
                 self.notes.append("torch is installed without CUDA: no torch reference on the GPU")
                 self.torch = None
                 return
-            # A fair FP32 baseline: no TF32 on the tensor cores.
-            torch.backends.cudnn.allow_tf32 = False
-            torch.backends.cuda.matmul.allow_tf32 = False
+            self.torch_fp32 = fp32_without_tf32(torch)
             # Let cuDNN pick its fastest algorithm for each shape (the strongest baseline).
             torch.backends.cudnn.benchmark = True
 

@@ -23,6 +23,7 @@ def document(env, peaks, results, settings: dict, wall_s: float, extra: dict | N
         "summary": summary(results),
         "targets": evaluate(results, env.device),
         "notes": list(env.notes),
+        "torch_fp32_precision": env.torch_fp32,
         "load_average": _load_average(),
     }
     if extra:

@@ -123,8 +123,9 @@ class Module:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
         for key, param in params.items():
             if key in arrays:
-                host = np.ascontiguousarray(arrays[key], dtype=np.float32)
-                param.data = backend(param.device).from_host(host.copy())
+                # Into the existing storage: a view taken earlier (torch.as_tensor, cupy.asarray,
+                # a NumPy view) keeps seeing the parameter instead of memory freed under it.
+                backend(param.device).copy_from_host(param.data, arrays[key])
         return {"missing_keys": missing, "unexpected_keys": unexpected}
 
     # --- display -------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def untimed(metrics: dict) -> dict:
 
 def test_one_epoch_json(tmp_path):
     path = tmp_path / "metrics.json"
-    result = invoke("train", "--epochs", 1, "--json", path)
+    result = invoke("train", "--epochs", 1, "--json", path, "--device", "cpu")
     assert result.exit_code == 0, result.output
     metrics = json.loads(path.read_text())
     assert JSON_KEYS <= set(metrics)

@@ -118,7 +118,7 @@ def test_cli_on_the_simulated_gpu(tmp_path):
     from gpucnn.cli import main as cli
     path = tmp_path / "gpu.json"
     result = CliRunner().invoke(cli, ["bench", "--device", "cuda", "--suite", "kernels",
-                                      "--case", "matmul_nt/lenet.fc3/b64/v3", "--quick",
+                                      "--case", "matmul_nt/lenet.fc3/b64/v3",
                                       "--repeat", "1", "--no-peak-measure", "--json", str(path)],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -129,3 +129,16 @@ def test_cli_on_the_simulated_gpu(tmp_path):
     assert r["checked"] and r["version"] == 3 and np.isfinite(r["gpucnn_ms"])
     if not SIMULATOR and doc["versions"]["torch"]:
         assert r["reference"].startswith("torch") and r["ratio"] > 0
+
+
+def test_quick_gpu_run_times_each_ladder_at_one_shape():
+    from gpucnn.bench.cases import SUITES, cases_for
+    quick = BenchEnv.create("cuda", seed=0, quick=True, use_torch=False, use_cupy=False)
+    ids = [c.case_id for c in cases_for(quick, SUITES)]
+    lower_rungs = sorted(i for i in ids if i.endswith("/v1"))
+    assert lower_rungs == sorted(
+        [f"{op}/convnet.conv2/b256/v1" for op in ("conv2d_forward", "conv2d_backward_data",
+                                                  "conv2d_backward_weight")]
+        + [f"{form}/square1024/v1" for form in ("matmul_nt", "matmul_nn", "matmul_tn")])
+    assert "launch_overhead/tensor_op" in ids and "convnet_train_step/b256" in ids
+    assert all("/b64/" not in i for i in ids if not i.startswith("scaling/"))

@@ -36,6 +36,12 @@ CASES = {
 }
 
 
+# Version 3 is version 2's Python compiled with launch bounds: in the simulator it runs the same
+# code, so one case proves the launcher's wiring; the other rungs run every case.
+CASE_VERSIONS = [(name, v) for name in CASES for v in VERSIONS if v != 3] + \
+    [("stride21_asym_pad_3x2", 3)]
+
+
 @pytest.fixture
 def rng(request):
     return np.random.default_rng(zlib.crc32(request.node.name.encode()))
@@ -49,8 +55,7 @@ def setup(name, rng):
     return (stride, padding, dilation, groups), x, w, b, dy
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name,version", CASE_VERSIONS)
 def test_forward(name, version, rng):
     geo, x, w, b, dy = setup(name, rng)
     expected = conv2d_forward_cpu(x, w, b, *geo)
@@ -69,8 +74,7 @@ def test_forward_without_bias(version, rng):
     assert_close(got.copy_to_host(), expected, what=f"forward v{version} without bias")
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name,version", CASE_VERSIONS)
 def test_backward_data(name, version, rng):
     geo, x, w, _, dy = setup(name, rng)
     expected = conv2d_backward_data_cpu(dy, w, x.shape, *geo)
@@ -81,8 +85,7 @@ def test_backward_data(name, version, rng):
     assert_close(out.copy_to_host(), expected, what=f"backward data v{version} {name}")
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name,version", CASE_VERSIONS)
 def test_backward_weight(name, version, rng):
     geo, x, w, _, dy = setup(name, rng)
     expected = conv2d_backward_weight_cpu(x, dy, w.shape, *geo)
@@ -135,7 +138,7 @@ def test_launchers_reject_bad_arguments(rng):
     with pytest.raises(ValueError, match="conv2d_forward_cuda.*larger than the padded input"):
         conv2d_forward_cuda(dx, cuda.to_device(rand(rng, 5, 3, 13, 2)), db, *geo)
     with pytest.raises(ValueError, match="conv2d_forward_cuda.*version"):
-        conv2d_forward_cuda(dx, dw, db, *geo, version=3)
+        conv2d_forward_cuda(dx, dw, db, *geo, version=max(VERSIONS) + 1)
     with pytest.raises(ValueError, match="conv2d_backward_data_cuda.*dy"):
         conv2d_backward_data_cuda(cuda.to_device(rand(rng, 2, 5, 4, 11)), dw, x.shape, *geo)
     with pytest.raises(ValueError, match="conv2d_backward_weight_cuda.*4 ints"):

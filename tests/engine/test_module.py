@@ -94,3 +94,33 @@ def test_interop_with_numpy_and_torch_on_cpu():
     assert back.shape == (2, 3) and float(back[0, 0]) == 42.0
     with pytest.raises(TypeError, match="float32 or int64"):
         gc.from_dlpack(torch.zeros(3, dtype=torch.float64))
+
+
+def test_a_view_taken_before_load_state_dict_sees_the_loaded_weights():
+    model = gc.nn.Linear(4, 3)
+    view = torch.from_dlpack(model.weight)   # shares the parameter's memory
+    weights = np.random.default_rng(0).uniform(-1, 1, (3, 4)).astype(np.float32)
+    model.load_state_dict({"weight": weights, "bias": np.zeros(3, np.float32)})
+    np.testing.assert_array_equal(view.numpy(), weights)
+
+
+def test_from_dlpack_survives_an_interface_property_that_raises():
+    class RaisingInterface:
+        """Like a CUDA torch tensor that requires grad: the property raises, not AttributeError."""
+        @property
+        def __cuda_array_interface__(self):
+            raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires grad")
+
+        def __dlpack__(self, *args, **kwargs):
+            return np.arange(3, dtype=np.float32).__dlpack__(*args, **kwargs)
+
+        def __dlpack_device__(self):
+            return (1, 0)
+
+    t = gc.from_dlpack(RaisingInterface())
+    assert t.numpy().tolist() == [0.0, 1.0, 2.0]
+
+
+def test_from_dlpack_refuses_non_contiguous_data():
+    with pytest.raises(ValueError, match="C-contiguous"):
+        gc.from_dlpack(torch.arange(12, dtype=torch.float32).reshape(3, 4)[:, ::2])

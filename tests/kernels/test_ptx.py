@@ -19,7 +19,8 @@ def test_registry_is_populated():
 @pytest.mark.parametrize("cc", [(8, 0), (9, 0)], ids=["sm_80", "sm_90"])
 @pytest.mark.parametrize("record", KERNELS, ids=lambda r: r.name)
 def test_kernel_compiles_to_ptx_without_f64(record, cc):
-    ptx, _ = cuda.compile_ptx(record.py_func, record.signature, cc=cc)
+    ptx, _ = cuda.compile_ptx(record.py_func, record.signature, cc=cc,
+                              launch_bounds=record.launch_bounds)
     assert f".target sm_{cc[0]}{cc[1]}" in ptx
     if not record.float64_ok:
         bad = f64_instructions(ptx)

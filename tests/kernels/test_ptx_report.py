@@ -120,3 +120,14 @@ def test_module_runs_with_python_dash_m():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "--cc" in done.stdout
+
+
+@pytest.mark.skipif(not HAVE_NVJITLINK, reason="cuda.bindings.nvjitlink is not installed")
+def test_launch_bounds_rung_fits_two_blocks_per_sm(sm90):
+    """Version 3 of the convolutions is version 2 compiled with launch bounds (256, 2): ptxas
+    must keep a thread within 65536 / (2 * 256) = 128 registers."""
+    reports, _ = sm90
+    bounded = {r.name: r for r, record in zip(reports, KERNELS) if record.launch_bounds}
+    assert len(bounded) == 3, sorted(bounded)
+    for name, r in bounded.items():
+        assert r.registers <= 128, f"{name}: {r.registers} registers"

@@ -51,8 +51,15 @@ SQUARE_SIZES = (1024, 4096)
 TOLERANCE = reference.TOLERANCE
 
 
+# With --quick on the GPU, the lower rungs of each version ladder run at one shape only (the
+# default version runs everywhere): enough to see what each rung buys within a short session.
+QUICK_LADDER_SHAPES = ("convnet.conv2", "square1024")
+
+
 def batches(env) -> list[int]:
-    return [64, 256] if env.on_gpu else [64]
+    if not env.on_gpu:
+        return [64]
+    return [256] if env.quick else [64, 256]
 
 
 def cases(env) -> list[Case]:
@@ -61,7 +68,7 @@ def cases(env) -> list[Case]:
         for layer, c, h, w, k, r, pad in CONV_LAYERS:
             cs = ConvShape(batch, c, h, w, k, r, r, 1, pad)
             for op in CONV_OPS:
-                out += _versioned(env, "conv2d", op, partial(conv_case, op, layer, cs))
+                out += _versioned(env, "conv2d", op, partial(conv_case, op, layer, cs), layer)
         for layer, c, h, w in POOL_LAYERS:
             for op in POOL_OPS:
                 out.append(pool_case(op, layer, (batch, c, h, w), 2, 2))
@@ -70,13 +77,13 @@ def cases(env) -> list[Case]:
                 m, n, kk = _fc_mnk(name, batch, fan_in, fan_out)
                 out += _versioned(env, "matmul", "matmul",
                                   partial(matmul_case, name, layer, m, n, kk, name == "matmul_nt",
-                                          batch))
+                                          batch), layer)
     if env.on_gpu:
         for size in SQUARE_SIZES:
             for name in MATMUL_FORMS:
                 out += _versioned(env, "matmul", "matmul",
                                   partial(matmul_case, name, f"square{size}", size, size, size,
-                                          False, None))
+                                          False, None), f"square{size}")
     return out
 
 
@@ -85,11 +92,14 @@ def _fc_mnk(name, batch, fan_in, fan_out):
             "matmul_tn": (fan_out, fan_in, batch)}[name]
 
 
-def _versioned(env, module, op, make):
-    """One case per CUDA version on the GPU (marked when it is the default); one on the CPU."""
+def _versioned(env, module, op, make, shape_name):
+    """One case per CUDA version on the GPU (marked when it is the default; with --quick the
+    whole ladder only at QUICK_LADDER_SHAPES); one case on the CPU."""
     if not env.on_gpu:
         return [make(None, None)]
     ladder, default = versions(module, op)
+    if env.quick and shape_name not in QUICK_LADDER_SHAPES:
+        ladder = [default]
     return [make(v, default) for v in ladder]
 
 

@@ -27,7 +27,9 @@ MODES = ("train_step", "inference")
 
 
 def batches(env) -> list[int]:
-    return [64, 256] if env.on_gpu else [64]
+    if not env.on_gpu:
+        return [64]
+    return [256] if env.quick else [64, 256]
 
 
 def cases(env) -> list[Case]:
