@@ -30,21 +30,22 @@ def is_grad_enabled() -> bool:
 
 
 class Function:
-    """One op. Subclasses set `name` and implement forward(*arrays, **options) -> array and
-    backward(grad_out) -> one gradient array (or None) per tensor input."""
+    """One op. Subclasses set `name` (used in every error it raises) and implement
+    forward(*arrays, **options) -> array and backward(grad_out) -> one gradient array (or None)
+    per tensor input, calling kernels through `self.kernels`, the kernel table of the inputs'
+    device (gpucnn.backend)."""
 
     name = "op"
     float_inputs = True  # integer tensors are refused unless an op says otherwise
 
     def __init__(self, device, inputs):
         self.device = device
-        self.k = backend(device)
+        self.kernels = backend(device).kernels   # this device's kernel table
         self.inputs = inputs
         self.needs_grad = tuple(t.requires_grad for t in inputs)
 
     @classmethod
     def apply(cls, *inputs, **options):
-        from .tensor import Tensor
         devices = {t.device for t in inputs}
         if len(devices) > 1:
             shapes = ", ".join(f"{tuple(t.shape)} on {t.device}" for t in inputs)
@@ -58,8 +59,8 @@ class Function:
         node = cls(inputs[0].device, inputs)
         out = node.forward(*(t.data for t in inputs), **options)
         track = _grad_enabled and any(node.needs_grad)
-        return Tensor._from_array(out, node.device, requires_grad=track,
-                                  creator=node if track else None)
+        return inputs[0]._from_array(out, node.device, requires_grad=track,
+                                     creator=node if track else None)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
@@ -97,8 +98,7 @@ def _topological_order(root):
 
 
 def backward_pass(root, grad_array):
-    from .tensor import Tensor
-    k = backend(root.device)
+    kernels = backend(root.device).kernels
     grads = {id(root): grad_array}
     for tensor in reversed(_topological_order(root)):
         grad = grads.pop(id(tensor), None)
@@ -112,10 +112,10 @@ def backward_pass(root, grad_array):
             # A leaf: accumulate out of place, since one gradient array may be shared by
             # several inputs (x + y hands the same array to both).
             if tensor.grad is None:
-                tensor.grad = Tensor._from_array(grad, tensor.device)
+                tensor.grad = tensor._from_array(grad, tensor.device)
             else:
-                tensor.grad = Tensor._from_array(
-                    _add(k, tensor.grad.data, grad), tensor.device)
+                tensor.grad = tensor._from_array(_add(kernels, tensor.grad.data, grad),
+                                                 tensor.device)
             continue
         input_grads = node.backward(grad)
         if not isinstance(input_grads, tuple):
@@ -127,10 +127,10 @@ def backward_pass(root, grad_array):
                 raise RuntimeError(f"{node.name}.backward produced a gradient of shape "
                                    f"{tuple(g.shape)} for an input of shape {tuple(parent.shape)}")
             previous = grads.get(id(parent))
-            grads[id(parent)] = g if previous is None else _add(k, previous, g)
+            grads[id(parent)] = g if previous is None else _add(kernels, previous, g)
         tensor._creator = FREED  # free the graph as we go: arrays kept for backward are dropped
 
 
-def _add(k, a, b):
-    out = k.axpby(a.reshape(a.size), b.reshape(b.size), np.float32(1.0), np.float32(1.0))
+def _add(kernels, a, b):
+    out = kernels.axpby(a.reshape(a.size), b.reshape(b.size), np.float32(1.0), np.float32(1.0))
     return out.reshape(a.shape)

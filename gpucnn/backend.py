@@ -1,49 +1,44 @@
-"""Device dispatch: the one place where "cpu" or "cuda" picks a kernel.
+"""Device dispatch: the one place where "cpu" or "cuda" picks a kernel table.
 
-Ops ask `backend(device)` for a kernel by its op name (`conv2d_forward`) and get the `@njit`
-CPU twin or the CUDA launcher from gpucnn.kernels. Ops never see thread blocks; kernels never
-see tensors.
+`backend(device).kernels` is that device's table from gpucnn.kernels (kernels.CPU holds the
+@njit twins, kernels.CUDA the CUDA launchers) with each op as an attribute, so an op reads
+`self.kernels.conv2d_forward(x, w, b, ...)` and the name leads to the kernel module's OPS
+table. Ops never see thread blocks; kernels never see tensors. The array helpers below are
+the rest of what differs between the devices.
 """
 import numpy as np
 
-from . import kernels
-
-DEVICES = ("cpu", "cuda")
-_KERNEL_MODULES = (kernels.conv2d, kernels.max_pool2d, kernels.matmul, kernels.elementwise,
-                   kernels.softmax_xent, kernels.optim, kernels.broadcast)
+from . import kernels, process_settings
 
 
-def normalize_device(device) -> str:
-    if device is None:
-        return "cpu"
-    name = str(device)
-    if name.startswith("cuda"):
-        name = "cuda"
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
-    if name == "cuda":
-        from . import cuda
-        cuda.ensure_available()
-    return name
+class KernelTable:
+    """One device's kernels as attributes: table.relu_forward is kernels.CPU["relu_forward"]."""
+
+    def __init__(self, device: str, table: dict):
+        self.device = device
+        self.__dict__.update(table)
+
+    def __getattr__(self, name):  # only reached for a name the table lacks
+        raise AttributeError(f"no kernel {name!r} for device {self.device!r} (see the OPS "
+                             f"tables in gpucnn.kernels)")
 
 
 class Backend:
-    """Kernel table and array helpers for one device."""
+    """The kernel table and the array helpers of one device."""
 
     def __init__(self, device: str):
         self.device = device
-        self._suffix = "cpu" if device == "cpu" else "cuda"
+        self._kernels = None
 
-    def __getattr__(self, op_name):
-        # Resolved once per name, then cached on the instance.
-        for module in _KERNEL_MODULES:
-            fn = getattr(module, f"{op_name}_{self._suffix}", None)
-            if fn is not None:
-                setattr(self, op_name, fn)
-                return fn
-        raise AttributeError(f"no kernel {op_name!r} for device {self.device!r}")
+    @property
+    def kernels(self) -> KernelTable:
+        if self._kernels is None:
+            if self.device == "cpu":
+                process_settings.before_cpu_kernels()
+            self._kernels = KernelTable(self.device, kernels.CPU if self.device == "cpu"
+                                        else kernels.CUDA)
+        return self._kernels
 
-    # --- array helpers -------------------------------------------------------------------
     def empty(self, shape, dtype=np.float32):
         if self.device == "cpu":
             return np.empty(shape, dtype)
@@ -52,7 +47,7 @@ class Backend:
 
     def full(self, shape, value, dtype=np.float32):
         out = self.empty(shape, dtype)
-        self.fill(flat(out), value)
+        self.kernels.fill(flat(out), value)
         return out
 
     def from_host(self, array: np.ndarray):

@@ -17,6 +17,7 @@ import warnings
 
 _POOL_SWITCH = "GPUCNN_CUPY_POOL"
 _manager_class = None   # the plugin class, made once CuPy has been imported
+_device_index = None    # the GPU this process uses, once chosen
 
 
 def is_available() -> bool:
@@ -32,11 +33,41 @@ def simulator_enabled() -> bool:
     return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
+def device_count() -> int:
+    """GPUs numba can see (0 without a driver)."""
+    if not is_available():
+        return 0
+    from numba import cuda
+    return len(cuda.gpus)
+
+
 def ensure_available():
+    """Raise if there is no GPU; else make sure this process has its GPU and memory pool."""
     if not is_available():
         raise RuntimeError("device 'cuda' requested but no CUDA GPU is available "
                            "(gpucnn.cuda.is_available() is False); use device='cpu'")
-    install_memory_pool()
+    use_device(0 if _device_index is None else _device_index)
+
+
+def use_device(index: int = 0):
+    """Make GPU `index` this process's device, once, with CuPy's pool behind its allocations.
+
+    gpucnn runs on one GPU per process (a data-parallel rank per GPU): asking for another
+    index later is an error rather than a silent switch of every tensor's home.
+    """
+    global _device_index
+    if _device_index is not None:
+        if index != _device_index:
+            raise ValueError(f"cuda:{index} requested, but this process already uses "
+                             f"cuda:{_device_index}; gpucnn uses one GPU per process (start one "
+                             f"process per GPU, or set CUDA_VISIBLE_DEVICES)")
+        return
+    count = device_count()
+    if not 0 <= index < count:
+        raise ValueError(f"cuda:{index} requested, but {count} GPU(s) are visible "
+                         f"(cuda:0 to cuda:{count - 1})")
+    install_memory_pool(index)
+    _device_index = index
 
 
 def synchronize():
@@ -48,25 +79,29 @@ def pool_wanted() -> bool:
     return os.environ.get(_POOL_SWITCH, "1") != "0" and not simulator_enabled()
 
 
-def install_memory_pool() -> bool:
-    """Route numba's device allocations to CuPy's pool; returns whether the pool is in use.
+def install_memory_pool(index: int = 0) -> bool:
+    """Route numba's device allocations to CuPy's pool, on GPU `index`; returns whether the
+    pool is in use.
 
     Safe to call many times. When numba's context already exists with its own allocator
     (something used the GPU through numba first), it warns once and returns False.
     """
     global _manager_class
     if not pool_wanted():
+        _select(index)
         return False
     if _manager_class is None:
         try:
             import cupy  # noqa: F401
         except ImportError:
+            _select(index)
             return False
         from numba import cuda
         _manager_class = _cupy_memory_manager_class()
         cuda.set_memory_manager(_manager_class)
         # The context is created here if it does not exist yet, with the plugin; if it
         # existed already, it keeps the allocator it was created with.
+        _select(index)
         if not memory_pool_in_use():
             warnings.warn("gpucnn: numba's CUDA context was created before gpucnn could "
                           "install CuPy's memory pool, so device memory comes from cudaMalloc "
@@ -74,6 +109,12 @@ def install_memory_pool() -> bool:
                           "gpucnn.cuda.install_memory_pool()) before any other numba.cuda "
                           "work to get the pool.", RuntimeWarning, stacklevel=2)
     return memory_pool_in_use()
+
+
+def _select(index):
+    """numba's context on GPU `index` (created now if need be)."""
+    from numba import cuda
+    cuda.select_device(index)
 
 
 def memory_pool_in_use() -> bool:

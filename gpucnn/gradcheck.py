@@ -7,13 +7,14 @@ outputs stays well below the tolerance.
 """
 import numpy as np
 
+from .tensor import Tensor
+
 
 class GradcheckError(AssertionError):
     pass
 
 
 def gradcheck(fn, inputs, eps=1e-2, atol=1e-2, rtol=1e-2, raise_exception=True, seed=0):
-    from .tensor import Tensor
     inputs = tuple(inputs)
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):

@@ -7,16 +7,16 @@ without copying; `Tensor.__dlpack__` makes a gpucnn tensor usable by `torch.from
 (on "cuda" this goes through CuPy, which must be installed).
 """
 import numpy as np
+from numba import cuda
 
 _DLPACK_CPU, _DLPACK_CUDA = 1, 2
 
 
 def device_array_from(obj):
-    from numba import cuda
     return cuda.as_cuda_array(obj)
 
 
-def _cuda_array_interface(obj):
+def cuda_array_interface(obj):
     """obj's __cuda_array_interface__, or None. Not hasattr: a CUDA torch tensor that requires
     grad raises RuntimeError from that property instead of answering."""
     try:
@@ -40,30 +40,29 @@ def _check_dtype(array):
                         f"{np.dtype(array.dtype)} with shape {tuple(array.shape)}; convert first")
 
 
-def from_dlpack(obj):
-    """A gpucnn Tensor sharing memory with `obj` (no copy)."""
-    from .tensor import Tensor
-    if _cuda_array_interface(obj) is not None:
+def shared_array(obj):
+    """(array, device) sharing memory with `obj` (no copy): what gpucnn.from_dlpack wraps."""
+    if cuda_array_interface(obj) is not None:
         array = device_array_from(obj)
         _check_dtype(array)
         _check_contiguous(array)
-        return Tensor._from_array(array, "cuda")
+        return array, "cuda"
     if not hasattr(obj, "__dlpack__"):
         raise TypeError(f"from_dlpack: {type(obj).__name__} has neither __dlpack__ nor "
                         f"__cuda_array_interface__")
     device_type = obj.__dlpack_device__()[0]
     if device_type == _DLPACK_CPU:
         array = np.from_dlpack(obj)
-        _check_dtype(array)
-        _check_contiguous(array)
-        return Tensor._from_array(array, "cpu")
-    if device_type == _DLPACK_CUDA:
-        import cupy
+        device = "cpu"
+    elif device_type == _DLPACK_CUDA:
+        import cupy  # optional: only DLPack from the GPU needs it
         array = device_array_from(cupy.from_dlpack(obj))
-        _check_dtype(array)
-        _check_contiguous(array)
-        return Tensor._from_array(array, "cuda")
-    raise TypeError(f"from_dlpack: unsupported DLPack device type {device_type}")
+        device = "cuda"
+    else:
+        raise TypeError(f"from_dlpack: unsupported DLPack device type {device_type}")
+    _check_dtype(array)
+    _check_contiguous(array)
+    return array, device
 
 
 def to_dlpack_capable(tensor):
@@ -71,7 +70,7 @@ def to_dlpack_capable(tensor):
     if tensor.device == "cpu":
         return tensor.data
     try:
-        import cupy
+        import cupy  # optional: only DLPack export from the GPU needs it
     except ImportError:
         raise RuntimeError("Tensor.__dlpack__ on 'cuda' needs CuPy (pip install gpucnn[gpu]); "
                            "__cuda_array_interface__ works without it") from None

@@ -30,8 +30,12 @@ class Optimizer:
                 yield group, param
 
     def zero_grad(self, set_to_none=True):
+        """Drop every gradient (set_to_none=True, PyTorch's default) or zero it in place."""
         for _, param in self._params():
-            param.grad = None
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                backend(param.device).kernels.fill(flat(param.grad.data), 0.0)
 
     def step(self):
         with no_grad():
@@ -107,13 +111,13 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov momentum requires momentum > 0")
 
     def _update(self, g, param, state):
-        k = backend(param.device)
+        device = backend(param.device)
         first = "momentum_buffer" not in state
         if g["momentum"] != 0 and first:
-            state["momentum_buffer"] = k.empty(param.shape)
+            state["momentum_buffer"] = device.empty(param.shape)
         # With momentum 0 the kernel never touches the buffer; the gradient stands in for it.
         buf = state.get("momentum_buffer", param.grad.data)
-        k.sgd_step(flat(param.data), flat(param.grad.data), flat(buf), np.float32(g["lr"]),
+        device.kernels.sgd_step(flat(param.data), flat(param.grad.data), flat(buf), np.float32(g["lr"]),
                    np.float32(g["momentum"]), np.float32(g["weight_decay"]), bool(g["nesterov"]),
                    bool(first))
 
@@ -134,11 +138,11 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: invalid weight_decay {g['weight_decay']} (must be >= 0)")
 
     def _update(self, g, param, state):
-        k = backend(param.device)
+        device = backend(param.device)
         if "exp_avg" not in state:
-            state["exp_avg"] = k.full(param.shape, 0.0)
-            state["exp_avg_sq"] = k.full(param.shape, 0.0)
+            state["exp_avg"] = device.full(param.shape, 0.0)
+            state["exp_avg_sq"] = device.full(param.shape, 0.0)
         b1, b2 = g["betas"]
-        k.adam_step(flat(param.data), flat(param.grad.data), flat(state["exp_avg"]),
+        device.kernels.adam_step(flat(param.data), flat(param.grad.data), flat(state["exp_avg"]),
                     flat(state["exp_avg_sq"]), g["lr"], b1, b2, g["eps"], g["weight_decay"],
                     state["step"])

@@ -12,12 +12,13 @@ import tempfile
 
 import numpy as np
 
+from .tensor import Tensor
+
 _ALLOWED_KINDS = "fiub"
 _ORDER_KEY = "gpucnn.key_order"
 
 
 def _to_numpy(key, value):
-    from .tensor import Tensor
     if isinstance(value, Tensor):
         return value.numpy()
     if isinstance(value, np.ndarray):

@@ -1,8 +1,11 @@
 """`Tensor`: an array on one device, with an optional gradient and the node that made it."""
 import numpy as np
 
-from . import autograd
-from .backend import backend, normalize_device
+from . import autograd, interop
+from .backend import backend
+from .device import resolve as resolve_device
+from .ops import activation, arithmetic, reduce
+from .ops import shape as shape_ops
 
 
 def _as_host_array(data) -> np.ndarray:
@@ -24,12 +27,11 @@ class Tensor:
     def __init__(self, data, device=None, requires_grad=False):
         if isinstance(data, Tensor):
             data = data.numpy()
-        device = normalize_device(device)
-        from .interop import _cuda_array_interface, device_array_from
-        if not isinstance(data, np.ndarray) and _cuda_array_interface(data) is not None:
+        device = resolve_device(device)
+        if not isinstance(data, np.ndarray) and interop.cuda_array_interface(data) is not None:
             # Like torch.tensor, this copies (and converts float64 to float32);
             # gpucnn.from_dlpack is the zero-copy way in.
-            data = device_array_from(data).copy_to_host()
+            data = interop.device_array_from(data).copy_to_host()
         host = _as_host_array(data)
         array = backend(device).from_host(host)
         if device == "cuda" and host.dtype.kind != "f":
@@ -46,9 +48,10 @@ class Tensor:
         self.grad = None
         self._creator = creator
 
-    @classmethod
-    def _from_array(cls, array, device, requires_grad=False, creator=None):
-        tensor = cls.__new__(cls)
+    @staticmethod
+    def _from_array(array, device, requires_grad=False, creator=None):
+        """A plain Tensor (never a Parameter) around `array`; what every op returns."""
+        tensor = Tensor.__new__(Tensor)
         tensor._init(array, device, requires_grad, creator)
         return tensor
 
@@ -108,7 +111,7 @@ class Tensor:
         return Tensor._from_array(self.data, self.device)
 
     def to(self, device):
-        device = normalize_device(device)
+        device = resolve_device(device)
         if device == self.device:
             return self
         return Tensor(self.numpy(), device=device, requires_grad=self.requires_grad)
@@ -150,52 +153,44 @@ class Tensor:
         return self.data.__cuda_array_interface__
 
     def __dlpack__(self, *args, **kwargs):
-        from .interop import to_dlpack_capable
-        return to_dlpack_capable(self).__dlpack__(*args, **kwargs)
+        return interop.to_dlpack_capable(self).__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
-        from .interop import to_dlpack_capable
-        return to_dlpack_capable(self).__dlpack_device__()
+        return interop.to_dlpack_capable(self).__dlpack_device__()
 
-    # --- arithmetic and shape ops (defined in gpucnn.ops) -------------------------------
+    # --- arithmetic and shape ops (gpucnn.ops): a Tensor or a Python number ----------------
     def __add__(self, other):
-        from .ops import arithmetic
-        return arithmetic.add(self, other)
+        return (arithmetic.add if isinstance(other, Tensor) else arithmetic.add_scalar)(self, other)
 
     __radd__ = __add__
 
     def __sub__(self, other):
-        from .ops import arithmetic
-        return arithmetic.sub(self, other)
+        return (arithmetic.sub if isinstance(other, Tensor) else arithmetic.sub_scalar)(self, other)
 
     def __rsub__(self, other):
-        from .ops import arithmetic
-        return arithmetic.rsub(self, other)
+        return arithmetic.rsub_scalar(self, other)
 
     def __mul__(self, other):
-        from .ops import arithmetic
-        return arithmetic.mul(self, other)
+        return (arithmetic.mul if isinstance(other, Tensor) else arithmetic.mul_scalar)(self, other)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
-        from .ops import arithmetic
-        return arithmetic.div(self, other)
+        if isinstance(other, Tensor):
+            raise TypeError("div: dividing by a tensor is not supported; divide by a Python "
+                            "number")
+        return arithmetic.div_scalar(self, other)
 
     def __neg__(self):
-        from .ops import arithmetic
-        return arithmetic.scale(self, -1.0)
+        return arithmetic.neg(self)
 
     def sum(self):
-        from .ops import reduce
         return reduce.sum_all(self)
 
     def mean(self):
-        from .ops import reduce
         return reduce.mean_all(self)
 
     def reshape(self, *shape):
-        from .ops import shape as shape_ops
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return shape_ops.reshape(self, shape)
@@ -203,11 +198,9 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
-        from .ops import shape as shape_ops
         return shape_ops.flatten(self, start_dim, end_dim)
 
     def relu(self):
-        from .ops import activation
         return activation.relu(self)
 
     def argmax(self, dim=None):
@@ -219,3 +212,10 @@ class Tensor:
 def tensor(data, device=None, requires_grad=False) -> Tensor:
     """Make a tensor: float data becomes float32, integer data (class labels) int64."""
     return Tensor(data, device=device, requires_grad=requires_grad)
+
+
+def from_dlpack(obj) -> Tensor:
+    """A Tensor sharing memory with `obj` (no copy): a PyTorch tensor, a CuPy or NumPy array,
+    anything with __cuda_array_interface__ or __dlpack__ (float32 or int64, C-contiguous)."""
+    array, device = interop.shared_array(obj)
+    return Tensor._from_array(array, device)

@@ -1,11 +1,51 @@
 """gpucnn.kernels: the kernel layer. Arrays in, arrays out; no autograd.
 
-Each op has a `numba.cuda` kernel with its launcher (`<op>_cuda`, numba device arrays) and an
-`@njit` CPU twin (`<op>_cpu`, NumPy arrays) with the same contract, side by side in one file.
-All float data is float32, images are NCHW, every array is C-contiguous.
+Every op has an `@njit` CPU twin (`<op>_cpu`, NumPy arrays) and a `numba.cuda` launcher
+(`<op>_cuda`, numba device arrays) with the same contract. Each kernel module ends with one
+table, `OPS = {op name: Twins(cpu twin, CUDA launcher)}`, and this package joins them into
+two tables that the engine dispatches through:
 
-Files: conv2d.py, max_pool2d.py, matmul.py, elementwise.py (ReLU, add/scale/fill, sums),
-softmax_xent.py (softmax cross-entropy), optim.py (SGD-momentum and Adam updates), broadcast.py (one element to a whole array).
+    CPU["conv2d_forward"]  is conv2d.conv2d_forward_cpu
+    CUDA["conv2d_forward"] is conv2d.conv2d_forward_cuda
+
+An op missing either twin, or named by two modules, stops the import. All float data is
+float32, images are NCHW, every array is C-contiguous.
+
+    conv2d.py         convolution: contract, geometry, checks, both twins' entry points
+      conv2d_im2col.py  its CPU work: im2col lowering + BLAS, per image or batched
+      conv2d_cuda.py    its CUDA kernels: direct, implicit GEMM, implicit GEMM with launch bounds
+    max_pool2d.py     max pooling forward (with argmax indices) and backward
+    matmul.py         op(a) . op(b) (+ bias): CUDA versions naive, shared tiles, register tiles
+    elementwise.py    ReLU, axpby, mul, affine, fill, broadcast_scalar, sum_axes02
+    softmax_xent.py   softmax cross-entropy forward and backward
+    optim.py          fused SGD-momentum and Adam updates
+    _checks.py        what every launcher does first: check shapes, dtypes, device; allocate
+    _device_functions.py  device code the CUDA kernels share (register tiles, block sum)
+    _registry.py      every CUDA kernel with its signature (for the PTX tests), Twins
+    _blas.py, _cblas.py   the CPU twins' BLAS: single-threaded calls, cblas_sgemm from NumPy's
+    ptx_report.py     `python -m gpucnn.kernels.ptx_report`: PTX, registers, spills per kernel
+
+Each module with a version ladder says so in VERSIONS and DEFAULT_VERSION (the others hold one
+version, VERSIONS = (1,)); its CUDA launchers take `version=`.
 """
-from ._registry import KERNELS, compile_all  # noqa: F401
-from . import broadcast, conv2d, elementwise, matmul, max_pool2d, optim, softmax_xent  # noqa: F401
+from . import conv2d, elementwise, matmul, max_pool2d, optim, softmax_xent
+from ._registry import KERNELS, Twins  # noqa: F401
+
+MODULES = (conv2d, max_pool2d, matmul, elementwise, softmax_xent, optim)
+
+
+def _join(modules):
+    cpu, cuda = {}, {}
+    for module in modules:
+        for op, twins in module.OPS.items():
+            if op in cpu:
+                raise ImportError(f"gpucnn.kernels: op {op!r} is in two OPS tables "
+                                  f"({module.__name__} and another module)")
+            if not isinstance(twins, Twins) or not callable(twins.cpu) or not callable(twins.cuda):
+                raise ImportError(f"gpucnn.kernels: op {op!r} of {module.__name__} needs a CPU "
+                                  f"twin and a CUDA launcher, got {twins!r}")
+            cpu[op], cuda[op] = twins.cpu, twins.cuda
+    return cpu, cuda
+
+
+CPU, CUDA = _join(MODULES)

@@ -1,15 +1,16 @@
 """Every CUDA kernel of the kernel layer is declared through `cuda_kernel`.
 
-The decorator compiles lazily (a machine with no GPU can still import the layer), and records
-the pure-Python function with the signatures its launcher uses. That record lets the tests
-compile each kernel to PTX for several architectures without a GPU, and lets `compile_all`
-build every kernel ahead of the first training step so that JIT time can be reported apart.
+The decorator compiles lazily (a machine with no GPU can still import the layer: a kernel is
+compiled by its first launch, which `gpucnn train` and `gpucnn bench` time apart), and records
+the pure-Python function with the signatures its launcher uses. That record lets the tests and
+ptx_report.py compile each kernel to PTX for several architectures without a GPU.
 
 Compiled kernels are cached on disk (`cache=True`): the several processes of a GPU session
 (tests, bench, compute-sanitizer) compile each kernel once. Options the simulator does not
 take (`launch_bounds`, `max_registers`) are recorded but only passed to the real compiler.
 """
 from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
 
 from numba import cuda
 from numba.cuda import config
@@ -32,6 +33,13 @@ class KernelRecord:
 
 
 KERNELS: list[KernelRecord] = []
+
+
+class Twins(NamedTuple):
+    """One op of a kernel module's OPS table: its @njit CPU twin and its CUDA launcher, which
+    take the same arguments and return the same results (device arrays on "cuda")."""
+    cpu: Callable
+    cuda: Callable
 
 
 def _types_tag(signature: str) -> str:
@@ -72,14 +80,3 @@ def cuda_kernel(*signatures: str, float64_ok: bool = False, name: str | None = N
                                         recorded))
         return dispatcher
     return wrap
-
-
-def compile_all():
-    """Compile every registered kernel for the current GPU; returns {name: seconds}."""
-    import time
-    timings = {}
-    for record in KERNELS:
-        start = time.perf_counter()
-        record.dispatcher.compile(record.signature)
-        timings[record.name] = time.perf_counter() - start
-    return timings

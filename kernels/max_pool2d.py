@@ -26,8 +26,12 @@ import math
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import ceil_div, check_array, check_device, check_out, pair
-from ._registry import cuda_kernel
+from ._checks import ceil_div, check_array, conv_output_size, output, outputs, pair
+from ._device_functions import unravel4
+from ._registry import Twins, cuda_kernel
+
+VERSIONS = (1,)
+DEFAULT_VERSION = 1
 
 THREADS_PER_BLOCK = 256
 _INT32_MAX = 2**31 - 1
@@ -64,23 +68,21 @@ def pooled_hw(op, x_shape, kernel_size, stride, padding, ceil_mode):
 
 
 def _pooled_size(size, kernel, stride, pad, ceil_mode):
-    span = size + 2 * pad - kernel + (stride - 1 if ceil_mode else 0)
-    out = span // stride + 1  # floor division, also for a negative span (PyTorch's div_rtn)
+    # ceil_mode rounds the window count up: as if stride - 1 more padding followed the input.
+    out = conv_output_size(size, kernel, stride, pad, pad + (stride - 1 if ceil_mode else 0))
     # With ceil_mode the last window must still start inside the input or the left padding.
     if ceil_mode and (out - 1) * stride >= size + pad:
         out -= 1
     return out
 
 
-def _check_forward(op, x, kernel_size, stride, padding, ceil_mode, out, indices):
+def _check_forward(op, x, kernel_size, stride, padding, ceil_mode, out, indices, on_device):
     check_array(op, "x", x, 4)
     k, s, p, (oh, ow) = pooled_hw(op, x.shape, kernel_size, stride, padding, ceil_mode)
     y_shape = (x.shape[0], x.shape[1], oh, ow)
-    if out is not None:
-        check_out(op, out, y_shape)
-    if indices is not None:
-        _check_indices(op, indices, y_shape)
-    return k, s, p, y_shape
+    y, ind = outputs(op, on_device, (out, y_shape, np.float32, "out"),
+                     (indices, y_shape, np.int32, "indices"), x=x)
+    return k, s, p, y, ind
 
 
 def _check_indices(op, indices, y_shape):
@@ -90,7 +92,8 @@ def _check_indices(op, indices, y_shape):
                          f"expected {tuple(y_shape)}")
 
 
-def _check_backward(op, dy, indices, x_shape, kernel_size, stride, padding, ceil_mode, out):
+def _check_backward(op, dy, indices, x_shape, kernel_size, stride, padding, ceil_mode, out,
+                    on_device):
     check_array(op, "dy", dy, 4)
     x_shape = tuple(int(v) for v in x_shape)
     k, s, p, (oh, ow) = pooled_hw(op, x_shape, kernel_size, stride, padding, ceil_mode)
@@ -99,9 +102,7 @@ def _check_backward(op, dy, indices, x_shape, kernel_size, stride, padding, ceil
         raise ValueError(f"{op}: dy has shape {tuple(dy.shape)}, but pooling {x_shape} with kernel "
                          f"{k}, stride {s}, padding {p}, ceil_mode={ceil_mode} gives {y_shape}")
     _check_indices(op, indices, y_shape)
-    if out is not None:
-        check_out(op, out, x_shape)
-    return k, s, p, x_shape
+    return k, s, p, x_shape, output(op, on_device, out, x_shape, dy=dy, indices=indices)
 
 
 def _launch_size(op, total):
@@ -115,9 +116,12 @@ def _launch_size(op, total):
 # ------------------------------------------------------------------------------------- forward
 
 @njit(inline="always")
-def _take(v, best):
-    # Strict > keeps the first maximum; a NaN wins and then only a later NaN replaces it.
-    return (v > best) | (v != v)
+def _keep_max(v, at, best, best_at):
+    """(v, at) if v beats best, else (best, best_at). Strict > keeps the first maximum; a NaN
+    wins and then only a later NaN replaces it."""
+    if (v > best) | (v != v):
+        return v, at
+    return best, best_at
 
 
 @njit(parallel=True, cache=True)
@@ -152,33 +156,15 @@ def _forward_cpu_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
                 # offsets this measured 2.4x faster than plain 2-D loops (2x2/s2, one thread).
                 for h in range(h_start, h_end):
                     if span == 2:
-                        v = xp[k]
-                        if _take(v, best):
-                            best = v
-                            best_at = k
-                        v = xp[k + 1]
-                        if _take(v, best):
-                            best = v
-                            best_at = k + 1
+                        best, best_at = _keep_max(xp[k], k, best, best_at)
+                        best, best_at = _keep_max(xp[k + 1], k + 1, best, best_at)
                     elif span == 3:
-                        v = xp[k]
-                        if _take(v, best):
-                            best = v
-                            best_at = k
-                        v = xp[k + 1]
-                        if _take(v, best):
-                            best = v
-                            best_at = k + 1
-                        v = xp[k + 2]
-                        if _take(v, best):
-                            best = v
-                            best_at = k + 2
+                        best, best_at = _keep_max(xp[k], k, best, best_at)
+                        best, best_at = _keep_max(xp[k + 1], k + 1, best, best_at)
+                        best, best_at = _keep_max(xp[k + 2], k + 2, best, best_at)
                     else:
                         for j in range(np.uint32(span)):
-                            v = xp[k + j]
-                            if _take(v, best):
-                                best = v
-                                best_at = k + j
+                            best, best_at = _keep_max(xp[k + j], k + j, best, best_at)
                     k += row_step
                 yp[row_out + ow] = best
                 ip[row_out + ow] = best_at
@@ -186,10 +172,8 @@ def _forward_cpu_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
 
 def max_pool2d_forward_cpu(x, kernel_size, stride, padding, ceil_mode, out=None, indices=None):
     op = "max_pool2d_forward_cpu"
-    (kh, kw), (sh, sw), (ph, pw), y_shape = _check_forward(op, x, kernel_size, stride, padding,
-                                                           ceil_mode, out, indices)
-    y = np.empty(y_shape, np.float32) if out is None else out
-    ind = np.empty(y_shape, np.int32) if indices is None else indices
+    (kh, kw), (sh, sw), (ph, pw), y, ind = _check_forward(op, x, kernel_size, stride, padding,
+                                                          ceil_mode, out, indices, False)
     _forward_cpu_kernel(x, y, ind, kh, kw, sh, sw, ph, pw)
     return y, ind
 
@@ -199,19 +183,11 @@ def max_pool2d_forward_cpu(x, kernel_size, stride, padding, ceil_mode, out=None,
 def _forward_cuda_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
     height = x.shape[2]
     width = x.shape[3]
-    n_chan = y.shape[1]
-    out_h = y.shape[2]
-    out_w = y.shape[3]
     i = cuda.grid(1)
     if i >= y.size:
         return
     # Consecutive threads take consecutive ow: stores are coalesced, loads stride by sw.
-    ow = i % out_w
-    rest = i // out_w
-    oh = rest % out_h
-    plane = rest // out_h
-    c = plane % n_chan
-    n = plane // n_chan
+    n, c, oh, ow = unravel4(i, y.shape)
     h0 = oh * sh - ph
     w0 = ow * sw - pw
     h_start = max(h0, 0)
@@ -232,17 +208,12 @@ def _forward_cuda_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
 
 def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None, indices=None):
     op = "max_pool2d_forward_cuda"
-    (kh, kw), (sh, sw), (ph, pw), y_shape = _check_forward(op, x, kernel_size, stride, padding,
-                                                           ceil_mode, out, indices)
-    for name, a in (("x", x), ("out", out), ("indices", indices)):
-        if a is not None:
-            check_device(op, name, a)
+    (kh, kw), (sh, sw), (ph, pw), y, ind = _check_forward(op, x, kernel_size, stride, padding,
+                                                          ceil_mode, out, indices, True)
     # Indices are int32 on the device; h * W + w must fit (H * W < 2**31).
     if x.shape[2] * x.shape[3] > _INT32_MAX:
         raise ValueError(f"{op}: input planes of {x.shape[2]}x{x.shape[3]} overflow int32 indices")
-    y = cuda.device_array(y_shape, np.float32) if out is None else out
-    ind = cuda.device_array(y_shape, np.int32) if indices is None else indices
-    blocks = _launch_size(op, math.prod(y_shape))
+    blocks = _launch_size(op, y.size)
     _forward_cuda_kernel[blocks, THREADS_PER_BLOCK](
         x, y, ind, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
         np.int32(pw))
@@ -282,9 +253,8 @@ def _backward_cpu_kernel(dy, indices, dx):
 def max_pool2d_backward_cpu(dy, indices, x_shape, kernel_size, stride, padding, ceil_mode,
                             out=None):
     op = "max_pool2d_backward_cpu"
-    _, _, _, x_shape = _check_backward(op, dy, indices, x_shape, kernel_size, stride, padding,
-                                       ceil_mode, out)
-    dx = np.empty(x_shape, np.float32) if out is None else out
+    _, _, _, x_shape, dx = _check_backward(op, dy, indices, x_shape, kernel_size, stride,
+                                           padding, ceil_mode, out, False)
     if _backward_cpu_kernel(dy, indices, dx):
         raise ValueError(f"{op}: indices {tuple(indices.shape)} hold positions outside the "
                          f"{x_shape[2]}x{x_shape[3]} input plane (not from max_pool2d_forward?)")
@@ -294,20 +264,13 @@ def max_pool2d_backward_cpu(dy, indices, x_shape, kernel_size, stride, padding, 
 @cuda_kernel("void(float32[:, :, :, ::1], int32[:, :, :, ::1], float32[:, :, :, ::1], "
              "int32, int32, int32, int32, int32, int32)")
 def _backward_cuda_kernel(dy, indices, dx, kh, kw, sh, sw, ph, pw):
-    n_chan = dx.shape[1]
-    height = dx.shape[2]
     width = dx.shape[3]
     out_h = dy.shape[2]
     out_w = dy.shape[3]
     i = cuda.grid(1)
     if i >= dx.size:
         return
-    w = i % width
-    rest = i // width
-    h = rest % height
-    plane = rest // height
-    c = plane % n_chan
-    n = plane // n_chan
+    n, c, h, w = unravel4(i, dx.shape)
     # Output row oh covers input rows [oh*sh - ph, oh*sh - ph + kh): those containing h are
     # ceil((h + ph - kh + 1) / sh) <= oh <= (h + ph) // sh. Operands are kept non-negative so
     # the divisions need no floor correction.
@@ -330,12 +293,8 @@ def _backward_cuda_kernel(dy, indices, dx, kh, kw, sh, sw, ph, pw):
 def max_pool2d_backward_cuda(dy, indices, x_shape, kernel_size, stride, padding, ceil_mode,
                              out=None):
     op = "max_pool2d_backward_cuda"
-    (kh, kw), (sh, sw), (ph, pw), x_shape = _check_backward(
-        op, dy, indices, x_shape, kernel_size, stride, padding, ceil_mode, out)
-    for name, a in (("dy", dy), ("indices", indices), ("out", out)):
-        if a is not None:
-            check_device(op, name, a)
-    dx = cuda.device_array(x_shape, np.float32) if out is None else out
+    (kh, kw), (sh, sw), (ph, pw), x_shape, dx = _check_backward(
+        op, dy, indices, x_shape, kernel_size, stride, padding, ceil_mode, out, True)
     blocks = _launch_size(op, math.prod(x_shape))
     # An index outside its window (or the plane) matches no thread: it is dropped, never
     # written out of bounds.
@@ -343,3 +302,9 @@ def max_pool2d_backward_cuda(dy, indices, x_shape, kernel_size, stride, padding,
         dy, indices, dx, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
         np.int32(pw))
     return dx
+
+
+OPS = {
+    "max_pool2d_forward": Twins(max_pool2d_forward_cpu, max_pool2d_forward_cuda),
+    "max_pool2d_backward": Twins(max_pool2d_backward_cpu, max_pool2d_backward_cuda),
+}

@@ -24,22 +24,61 @@ import math
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import check_array, check_device
-from ._registry import cuda_kernel
+from ._checks import check_array, output
+from ._registry import Twins, cuda_kernel
 from .elementwise import THREADS, grid_1d
 
+VERSIONS = (1,)
+DEFAULT_VERSION = 1
 
-@cuda_kernel("void(float32[::1], float32[::1], float32[::1], float32, float32, float32, int32, int32)")
+
+# ---------------------------------------------------------------- one element's update
+# Each formula is written once, as an inlined @njit function that both twins call: the CPU
+# twin from a parallel loop, the CUDA kernel from a grid-stride loop (numba compiles it for
+# the GPU where a kernel calls it). The twins cannot drift apart.
+
+@njit(inline="always")
+def _sgd_update(p, g, b, lr, momentum, weight_decay, nesterov, first_step):
+    """(new param, new buffer) of one element."""
+    d = g
+    if weight_decay != 0:
+        d += weight_decay * p
+    if momentum != 0:
+        b = d if first_step else momentum * b + d
+        d = d + momentum * b if nesterov else b
+    return p - lr * d, b
+
+
+@njit(inline="always")
+def _adam_update(p, g, m, v, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay,
+                 step_size, bias_correction2_sqrt):
+    """(new param, new exp_avg, new exp_avg_sq) of one element."""
+    if weight_decay != 0:
+        g += weight_decay * p
+    m += one_minus_beta1 * (g - m)
+    v = beta2 * v + one_minus_beta2 * g * g
+    return p - step_size * m / (math.sqrt(v) / bias_correction2_sqrt + eps), m, v
+
+
+# ---------------------------------------------------------------- the loops
+
+@cuda_kernel("void(float32[::1], float32[::1], float32[::1], float32, float32, float32, int32, "
+             "int32)")
 def _sgd_step_kernel(param, grad, buf, lr, momentum, weight_decay, nesterov, first_step):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
-        d = grad[i]
-        if weight_decay != float32(0.0):
-            d += weight_decay * param[i]
+        param[i], b = _sgd_update(param[i], grad[i], buf[i], lr, momentum, weight_decay,
+                                  nesterov, first_step)
         if momentum != float32(0.0):
-            b = d if first_step else momentum * buf[i] + d
             buf[i] = b
-            d = d + momentum * b if nesterov else b
-        param[i] -= lr * d
+
+
+@njit(parallel=True, cache=True)
+def _sgd_step_njit(param, grad, buf, lr, momentum, weight_decay, nesterov, first_step):
+    for i in prange(param.size):
+        param[i], b = _sgd_update(param[i], grad[i], buf[i], lr, momentum, weight_decay,
+                                  nesterov, first_step)
+        if momentum != 0:
+            buf[i] = b
 
 
 @cuda_kernel("void(float32[::1], float32[::1], float32[::1], float32[::1], "
@@ -47,56 +86,29 @@ def _sgd_step_kernel(param, grad, buf, lr, momentum, weight_decay, nesterov, fir
 def _adam_step_kernel(param, grad, exp_avg, exp_avg_sq, one_minus_beta1, beta2, one_minus_beta2,
                       eps, weight_decay, step_size, bias_correction2_sqrt):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
-        g = grad[i]
-        if weight_decay != float32(0.0):
-            g += weight_decay * param[i]
-        m = exp_avg[i]
-        m += one_minus_beta1 * (g - m)
-        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * g * g
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
-        param[i] -= step_size * m / (math.sqrt(v) / bias_correction2_sqrt + eps)
-
-
-@njit(parallel=True, cache=True)
-def _sgd_step_njit(param, grad, buf, lr, momentum, weight_decay, nesterov, first_step):
-    for i in prange(param.size):
-        d = grad[i]
-        if weight_decay != 0:
-            d += weight_decay * param[i]
-        if momentum != 0:
-            b = d if first_step else momentum * buf[i] + d
-            buf[i] = b
-            d = d + momentum * b if nesterov else b
-        param[i] -= lr * d
+        param[i], exp_avg[i], exp_avg_sq[i] = _adam_update(
+            param[i], grad[i], exp_avg[i], exp_avg_sq[i], one_minus_beta1, beta2,
+            one_minus_beta2, eps, weight_decay, step_size, bias_correction2_sqrt)
 
 
 @njit(parallel=True, cache=True)
 def _adam_step_njit(param, grad, exp_avg, exp_avg_sq, one_minus_beta1, beta2, one_minus_beta2,
                     eps, weight_decay, step_size, bias_correction2_sqrt):
     for i in prange(param.size):
-        g = grad[i]
-        if weight_decay != 0:
-            g += weight_decay * param[i]
-        m = exp_avg[i]
-        m += one_minus_beta1 * (g - m)
-        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * g * g
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
-        param[i] -= step_size * m / (np.sqrt(v) / bias_correction2_sqrt + eps)
+        param[i], exp_avg[i], exp_avg_sq[i] = _adam_update(
+            param[i], grad[i], exp_avg[i], exp_avg_sq[i], one_minus_beta1, beta2,
+            one_minus_beta2, eps, weight_decay, step_size, bias_correction2_sqrt)
 
 
-def _flat_arrays(op, device, **arrays):
-    """Same-shaped float32 contiguous arrays -> flat views, in the order given."""
+def _flat_arrays(op, on_device, **arrays):
+    """Same-shaped float32 contiguous arrays on the right device -> flat views, in order."""
     first_name, first = next(iter(arrays.items()))
     for name, a in arrays.items():
         check_array(op, name, a)
         if tuple(a.shape) != tuple(first.shape):
             raise ValueError(f"{op}: {name} has shape {tuple(a.shape)}, {first_name} has "
                              f"{tuple(first.shape)}; they must match")
-    if device:
-        for name, a in arrays.items():
-            check_device(op, name, a)
+    output(op, on_device, first, tuple(first.shape), name=first_name, **arrays)
     return [a.reshape(a.size) for a in arrays.values()]
 
 
@@ -160,3 +172,9 @@ def adam_step_cuda(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weig
     if param.size:
         _adam_step_kernel[grid_1d(param.size), THREADS](*flat, *scalars)
     return param
+
+
+OPS = {
+    "sgd_step": Twins(sgd_step_cpu, sgd_step_cuda),
+    "adam_step": Twins(adam_step_cpu, adam_step_cuda),
+}

@@ -24,10 +24,13 @@ import math
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import check_array, check_device
-from ._block_reduce import block_tree_sum
-from ._registry import cuda_kernel
+from ._checks import check_array, output, outputs
+from ._device_functions import block_tree_sum
+from ._registry import Twins, cuda_kernel
 from .elementwise import THREADS, grid_1d
+
+VERSIONS = (1,)
+DEFAULT_VERSION = 1
 
 
 @cuda_kernel("void(float32[:, ::1], int64[::1], float32[::1], float32[:, ::1])")
@@ -128,42 +131,20 @@ def _check_logits_labels(op, x_name, x, labels):
                          f"for {x_name} of shape {tuple(x.shape)}")
 
 
-def _check_given(op, name, given, shape):
-    if given is not None:
-        check_array(op, name, given, len(shape))
-        if tuple(given.shape) != tuple(shape):
-            raise ValueError(f"{op}: {name} has shape {tuple(given.shape)}, expected {tuple(shape)}")
-
-
-def _on_device(op, **arrays):
-    for name, a in arrays.items():
-        if a is not None:
-            check_device(op, name, a)
-
-
-def _allocate(given, shape, device):
-    if given is not None:
-        return given
-    return cuda.device_array(shape, np.float32) if device else np.empty(shape, np.float32)
-
-
-def _prepare_forward(op, logits, labels, loss_out, probs_out, device):
+def _prepare_forward(op, logits, labels, loss_out, probs_out, on_device):
     _check_logits_labels(op, "logits", logits, labels)
-    _check_given(op, "loss_out", loss_out, (1,))
-    _check_given(op, "probs_out", probs_out, tuple(logits.shape))
-    if device:
-        _on_device(op, logits=logits, labels=labels, loss_out=loss_out, probs_out=probs_out)
-    return (_allocate(loss_out, (1,), device),
-            _allocate(probs_out, tuple(logits.shape), device))
+    return outputs(op, on_device, (loss_out, (1,), np.float32, "loss_out"),
+                   (probs_out, tuple(logits.shape), np.float32, "probs_out"),
+                   logits=logits, labels=labels)
 
 
-def _prepare_backward(op, probs, labels, grad_loss, out, device):
+def _prepare_backward(op, probs, labels, grad_loss, out, on_device):
     _check_logits_labels(op, "probs", probs, labels)
-    _check_given(op, "grad_loss", grad_loss, (1,))
-    _check_given(op, "out", out, tuple(probs.shape))
-    if device:
-        _on_device(op, probs=probs, labels=labels, grad_loss=grad_loss, out=out)
-    return _allocate(out, tuple(probs.shape), device)
+    check_array(op, "grad_loss", grad_loss, 1)
+    if tuple(grad_loss.shape) != (1,):
+        raise ValueError(f"{op}: grad_loss has shape {tuple(grad_loss.shape)}, expected (1,)")
+    return output(op, on_device, out, tuple(probs.shape), probs=probs, labels=labels,
+                  grad_loss=grad_loss)
 
 
 def cross_entropy_forward_cpu(logits, labels, loss_out=None, probs_out=None):
@@ -194,3 +175,9 @@ def cross_entropy_backward_cuda(probs, labels, grad_loss, out=None):
     out = _prepare_backward("cross_entropy_backward_cuda", probs, labels, grad_loss, out, True)
     _cross_entropy_backward_kernel[grid_1d(probs.size), THREADS](probs, labels, grad_loss, out)
     return out
+
+
+OPS = {
+    "cross_entropy_forward": Twins(cross_entropy_forward_cpu, cross_entropy_forward_cuda),
+    "cross_entropy_backward": Twins(cross_entropy_backward_cpu, cross_entropy_backward_cuda),
+}

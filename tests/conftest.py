@@ -17,3 +17,9 @@ if SIMULATOR:
     collect_ignore_glob = ["kernels", "engine", "data", "cli", "bench", "gpu"]
 elif not REAL_GPU:
     collect_ignore = ["cudasim", "gpu"]
+
+# The kernel tests call the CPU twins directly, not through the engine's dispatch, which is
+# where gpucnn makes its CPU settings (gpucnn/process_settings.py): make them here too.
+from gpucnn import process_settings  # noqa: E402
+
+process_settings.before_cpu_kernels()

@@ -11,11 +11,13 @@ from typing import Callable
 
 import numpy as np
 
+from .reference import relative_l2_error
+
 
 @dataclass
 class Check:
     ok: bool
-    error: float | None          # relative error against the reference (see reference.rel_error)
+    error: float | None          # relative error against the reference (see reference.relative_l2_error)
     detail: str                  # what was compared with what
     first_call_s: float | None = None  # the first gpucnn call (JIT compile when it happened here)
 
@@ -90,7 +92,6 @@ def sets_for(env, set_bytes: int) -> int:
 
 def check_arrays(env, pairs, detail, first_call_s, tolerance):
     """Compare (name, actual, expected) triples; ok when every error is under `tolerance`."""
-    from .reference import rel_error
     worst, worst_name = 0.0, ""
     for name, actual, expected in pairs:
         actual = env.to_host(actual)
@@ -98,7 +99,7 @@ def check_arrays(env, pairs, detail, first_call_s, tolerance):
             err = 0.0 if actual.shape == expected.shape and np.array_equal(actual, expected) \
                 else float("inf")
         else:
-            err = rel_error(actual, expected)
+            err = relative_l2_error(actual, expected)
         if err >= worst:
             worst, worst_name = err, name
     ok = worst < tolerance

@@ -12,8 +12,13 @@ import platform
 import re
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
+from numba import cuda
 
+from .. import cuda as gcuda
+from .. import device as devices
+from .. import process_settings
 from .timing import CpuClock, CudaClock
 
 
@@ -47,7 +52,6 @@ def cpu_model_name() -> str:
 
 
 def gpu_name() -> str:
-    from numba import cuda
     name = getattr(cuda.get_current_device(), "name", None)
     if isinstance(name, bytes):  # older numba returned bytes
         name = name.decode()
@@ -63,14 +67,10 @@ def default_json_path(device_name: str, date: str) -> str:
 
 
 def resolve_device(requested: str) -> str:
-    from .. import cuda as gcuda
-    if requested == "cpu":
-        return "cpu"
-    available = gcuda.is_available()
-    if requested == "cuda" and not available:
-        raise BenchError("--device cuda: no CUDA GPU is available to numba "
-                         "(gpucnn.cuda.is_available() is False); use --device cpu")
-    return "cuda" if available else "cpu"
+    try:
+        return devices.resolve_option(requested)
+    except ValueError as error:
+        raise BenchError(str(error)) from None
 
 
 def fp32_without_tf32(torch) -> dict:
@@ -109,7 +109,6 @@ class BenchEnv:
 
     @classmethod
     def create(cls, device: str, seed: int, quick: bool, use_torch=True, use_cupy=True):
-        from .. import cuda as gcuda
         env = cls(device=device, rng=np.random.default_rng(seed), seed=seed, quick=quick)
         if device == "cuda":
             gcuda.ensure_available()  # installs the CuPy pool before the context is created
@@ -117,6 +116,8 @@ class BenchEnv:
             env.clock = CudaClock()
             env.name = gpu_name()
         else:
+            # The cases call the CPU kernels directly, not through the engine's dispatch.
+            process_settings.before_cpu_kernels()
             env.clock = CpuClock()
             env.name = cpu_model_name()
         env.torch = _optional("torch") if use_torch else None
@@ -152,7 +153,6 @@ class BenchEnv:
     def to_device(self, host):
         if not self.on_gpu:
             return host
-        from numba import cuda
         return cuda.to_device(np.ascontiguousarray(host))
 
     def to_host(self, array) -> np.ndarray:
@@ -172,10 +172,7 @@ class BenchEnv:
 
     # --- facts for the JSON ------------------------------------------------------------------
     def versions(self) -> dict:
-        import numba
-
-        from .. import __version__
-        versions = {"gpucnn": __version__, "numba": numba.__version__,
+        versions = {"gpucnn": _version("gpucnn"), "numba": numba.__version__,
                     "numba_cuda": _version("numba-cuda"), "numpy": np.__version__,
                     "torch": getattr(self.torch, "__version__", None) or _version("torch")}
         if self.on_gpu:
@@ -183,7 +180,6 @@ class BenchEnv:
         return versions
 
     def threads(self) -> dict:
-        import numba
         threads = {"cpu_count": os.cpu_count(), "numba": numba.get_num_threads()}
         try:
             threads["numba_layer"] = numba.threading_layer()  # known once a parallel run happened

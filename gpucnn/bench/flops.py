@@ -3,7 +3,8 @@
 FLOPs: a multiply-add counts 2. Convolutions count every tap of every window, padding taps
 included (the convention of cuDNN's and PyTorch's profilers), and leave out the bias adds
 (one per output, under 1% of a layer's work here). Max-pooling does comparisons, not
-floating-point arithmetic: 0 FLOPs, so its rate is GB/s only.
+floating-point arithmetic: 0 FLOPs, so its rate is GB/s only. Models are counted layer by
+layer with gpucnn.nn.summary's definition, the one Module.summary prints.
 
 Bytes: the fewest an op must move through memory, float32 = 4 bytes, int32 = 4 bytes: every
 input read once, every output written once. Re-reads that a real kernel makes (tiles loaded
@@ -12,6 +13,9 @@ and a fraction of the bandwidth peak says how close the op is to being purely me
 """
 from dataclasses import dataclass
 from math import prod
+
+from ..kernels._checks import conv_output_size
+from ..nn import summary
 
 F32 = 4
 I32 = 4
@@ -33,11 +37,11 @@ class ConvShape:
 
     @property
     def p(self) -> int:
-        return (self.h + 2 * self.pad - self.dilation * (self.r - 1) - 1) // self.stride + 1
+        return conv_output_size(self.h, self.r, self.stride, self.pad, self.pad, self.dilation)
 
     @property
     def q(self) -> int:
-        return (self.w + 2 * self.pad - self.dilation * (self.s - 1) - 1) // self.stride + 1
+        return conv_output_size(self.w, self.s, self.stride, self.pad, self.pad, self.dilation)
 
     @property
     def x_shape(self):
@@ -84,7 +88,8 @@ def matmul_bytes(m: int, n: int, k: int, bias: bool = False) -> int:
 
 
 def pool_out_hw(h: int, w: int, kernel: int, stride: int, pad: int = 0):
-    return (h + 2 * pad - kernel) // stride + 1, (w + 2 * pad - kernel) // stride + 1
+    return (conv_output_size(h, kernel, stride, pad, pad),
+            conv_output_size(w, kernel, stride, pad, pad))
 
 
 def max_pool2d_bytes(x_shape, kernel: int, stride: int, op: str, pad: int = 0) -> int:
@@ -127,6 +132,16 @@ def peak_fraction(gflops, gbs, flops, nbytes, peaks) -> float | None:
     return gflops / attainable
 
 
+def cache_resident(nbytes, n_sets, peaks) -> str | None:
+    """Why the roofline fraction does not apply, when the input sets a case cycles through fit
+    in the device's last-level cache together (the roof is memory bandwidth), else None."""
+    cache = (peaks or {}).get("cache_bytes")
+    if not nbytes or not cache or nbytes * n_sets > cache:
+        return None
+    return (f"n/a: the {n_sets} input sets ({nbytes * n_sets / 2**20:.1f} MiB) fit in the "
+            f"{cache / 2**20:.0f} MiB cache")
+
+
 def bound(flops, nbytes, peaks) -> str | None:
     """'memory' or 'compute': which roof limits an op of this intensity on this device."""
     if not flops:
@@ -138,41 +153,6 @@ def bound(flops, nbytes, peaks) -> str | None:
 
 
 def model_flops(model, input_chw) -> tuple[int, int]:
-    """(forward, training-step) FLOPs per image of a Sequential of conv/linear/pool/ReLU layers.
-
-    Forward: 2 * MACs of every Conv2d and Linear (pooling and ReLU are not FP arithmetic, bias
-    adds are left out as above). A training step adds the weight gradient of every such layer
-    (the same MACs again) and the data gradient of every one but the first (the input needs no
-    gradient, and neither gpucnn nor PyTorch computes it): 3 * forward - first layer.
-    """
-    from ..kernels.max_pool2d import pooled_hw
-    from ..nn import Conv2d, Flatten, Linear, MaxPool2d
-    from ..nn.functional import conv_padding
-
-    shape = tuple(input_chw)
-    per_layer = []
-    for module in model.modules():
-        if module._modules:
-            continue  # containers: their leaves follow in order
-        if isinstance(module, Conv2d):
-            c, h, w = shape
-            pt, pb, pl, pr = conv_padding("bench", module.padding, module.kernel_size,
-                                          module.stride, module.dilation)
-            (r, s), (sh, sw), (dh, dw) = module.kernel_size, module.stride, module.dilation
-            p = (h + pt + pb - dh * (r - 1) - 1) // sh + 1
-            q = (w + pl + pr - dw * (s - 1) - 1) // sw + 1
-            shape = (module.out_channels, p, q)
-            per_layer.append(2 * module.out_channels * p * q * (c // module.groups) * r * s)
-        elif isinstance(module, Linear):
-            shape = (module.out_features,)
-            per_layer.append(2 * module.in_features * module.out_features)
-        elif isinstance(module, MaxPool2d):
-            c, h, w = shape
-            *_, (oh, ow) = pooled_hw("bench", (1, c, h, w), module.kernel_size, module.stride,
-                                     module.padding, module.ceil_mode)
-            shape = (c, oh, ow)
-        elif isinstance(module, Flatten):
-            shape = (prod(shape),)
-    forward = sum(per_layer)
-    train = 3 * forward - (per_layer[0] if per_layer else 0)
-    return forward, train
+    """(forward, training-step) FLOPs per image: gpucnn.nn.summary's definition, the one
+    Module.summary prints."""
+    return summary.model_flops(model, input_chw)

@@ -4,7 +4,10 @@ import time
 
 from . import report
 from .cases import SUITES, cases_for
+from .cases.scaling import parameter_comparison, parameter_comparison_text
 from .env import BenchEnv, BenchError, default_json_path, resolve_device
+from .peaks import peaks as device_peaks
+from .plot import plot, require_matplotlib
 from .runner import Settings, run_all
 
 DEFAULT_REPEAT = 20
@@ -18,10 +21,8 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
     json_path "" means the default name, bench/results/<device-slug>-<YYYY-MM-DD>.json.
     """
     started = time.perf_counter()
-    from .report import _load_average
-    load_at_start = _load_average()
+    load_at_start = report.load_average()
     if plot_path:
-        from .plot import require_matplotlib
         require_matplotlib()  # fail before the run, not after it
     suites = SUITES if suite == "all" else (suite,)
     repeat = repeat or (QUICK_REPEAT if quick else DEFAULT_REPEAT)
@@ -35,13 +36,11 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
     log(f"gpucnn bench on {env.name} ({env.device}): {len(selected)} cases, "
         f"{repeat} repeats{', quick' if quick else ''}")
     t0 = time.perf_counter()
-    from .peaks import peaks as device_peaks
     peaks = device_peaks(env, measure_gpu=measure_peaks)
     peaks["measure_s"] = time.perf_counter() - t0
 
     extra = {"load_average_start": load_at_start}
     if "scaling" in suites:
-        from .cases.scaling import parameter_comparison, parameter_comparison_text
         extra["parameter_comparison"] = parameter_comparison()
         extra["parameter_comparison_text"] = parameter_comparison_text()
     settings = {"suite": suite, "quick": quick, "repeat": repeat, "case": case,
@@ -72,7 +71,6 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
         doc["json_path"] = path
         log(f"wrote {path}")
     if plot_path:
-        from .plot import plot
         plot(doc, plot_path)
         log(f"wrote {plot_path}")
     return doc

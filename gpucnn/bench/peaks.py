@@ -10,9 +10,11 @@ CPU: measured (`source: "measured"`): the best of a few float32 matmuls through 
 are what well-tuned code reaches on this machine, not datasheet numbers, so a fraction near 1
 means "as fast as BLAS / memcpy here".
 """
+import os
 import time
 
 import numpy as np
+from numba import cuda
 
 # name substring -> (FP32 GFLOP/s without tensor cores, bandwidth GB/s, what the entry is)
 KNOWN_GPUS = [
@@ -29,6 +31,34 @@ KNOWN_GPUS = [
     ("A10", 31_200, 600, "A10: 31.2 TFLOP/s FP32, 600 GB/s"),
     ("T4", 8_100, 320, "T4: 8.1 TFLOP/s FP32, 320 GB/s"),
 ]
+
+
+def cpu_last_level_cache_bytes() -> int | None:
+    """The largest cache of CPU 0 (L3 on a server), from sysfs; None where it is not there."""
+    sizes = []
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        entries = os.listdir(base)
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            with open(os.path.join(base, entry, "size")) as f:
+                text = f.read().strip().upper()
+        except OSError:
+            continue
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        digits = text.rstrip("KMG")
+        if digits.isdigit():
+            sizes.append(int(digits) * scale)
+    return max(sizes) if sizes else None
+
+
+def gpu_l2_cache_bytes() -> int | None:
+    try:
+        return int(cuda.get_current_device().L2_CACHE_SIZE)
+    except Exception:  # the simulator's device has no attributes; an old driver may not say
+        return None
 
 
 def table_entry(name: str):
@@ -63,7 +93,7 @@ def measure_cpu(quick: bool) -> dict:
     gbs = 2 * src.nbytes / t / 1e9  # read src + write dst
     return {"fp32_gflops": gflops, "bandwidth_gbs": gbs, "source": "measured",
             "method": f"best of NumPy BLAS sgemm {n}^3 and np.copyto of {src.nbytes >> 20} MiB "
-                      f"(read + write counted)"}
+                      f"(read + write counted)", "cache_bytes": cpu_last_level_cache_bytes()}
 
 
 def measure_gpu_bandwidth(env, words=None) -> float | None:
@@ -107,7 +137,7 @@ def peaks(env, measure_gpu=True) -> dict:
     if not env.on_gpu:
         return measure_cpu(env.quick)
     entry = table_entry(env.name)
-    measured = {}
+    measured = {"cache_bytes": gpu_l2_cache_bytes()}
     if not env.simulator and (measure_gpu or entry is None):
         try:
             measured["measured_bandwidth_gbs"] = measure_gpu_bandwidth(env)

@@ -12,7 +12,7 @@ import numpy as np
 TOLERANCE = 1e-4
 
 
-def rel_error(actual, expected) -> float:
+def relative_l2_error(actual, expected) -> float:
     """||actual - expected|| / ||expected|| in float64; inf when shapes differ or NaN appears."""
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)

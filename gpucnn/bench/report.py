@@ -1,4 +1,6 @@
 """The bench's outputs: the JSON document and the terminal tables."""
+import os
+
 from .. import jsonfile
 from .targets import evaluate
 
@@ -24,17 +26,16 @@ def document(env, peaks, results, settings: dict, wall_s: float, extra: dict | N
         "targets": evaluate(results, env.device),
         "notes": list(env.notes),
         "torch_fp32_precision": env.torch_fp32,
-        "load_average": _load_average(),
+        "load_average": load_average(),
     }
     if extra:
         doc.update(extra)
     return doc
 
 
-def _load_average():
+def load_average():
     """The 1-, 5- and 15-minute load averages at the end of the run: other work on the
     machine shows up here, and in noisy timings."""
-    import os
     try:
         return [round(v, 2) for v in os.getloadavg()]
     except (AttributeError, OSError):
@@ -130,7 +131,8 @@ def tables(doc: dict):
                    f"{_ms(iqr[0])}–{_ms(iqr[1])}" if iqr else "-",
                    _num(r.get("jit_s"), ".2f"), _ms(r.get("reference_ms")), ratio_text,
                    _num(r.get("gflops") or None, ".1f"), _num(r.get("gbs"), ".1f"),
-                   "-" if frac is None else f"{100 * frac:.1f}"]
+                   ("cache" if r.get("roof_note") else "-") if frac is None
+                   else f"{100 * frac:.1f}"]
             if len(table.columns) > len(row):
                 row.append(_extra_rate(r))
             table.add_row(*row)
@@ -155,7 +157,9 @@ def tables(doc: dict):
     if doc.get("parameter_comparison_text"):
         out.append(Text(doc["parameter_comparison_text"]))
     out.append(Text("ratio = gpucnn time / reference time (below 1: gpucnn faster); % roof = "
-                    "achieved / min(peak FLOP/s, intensity x peak bandwidth)", style="dim"))
+                    "achieved / min(peak FLOP/s, intensity x peak bandwidth), 'cache' where the "
+                    "inputs fit in the last-level cache (the bandwidth roof does not apply)",
+                    style="dim"))
     return out
 
 

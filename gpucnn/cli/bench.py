@@ -1,6 +1,10 @@
 """`gpucnn bench`: check, time and compare gpucnn's kernels and models against PyTorch."""
 import click
 
+from ..bench.cases import SUITES, cases_for
+from ..bench.env import BenchEnv, BenchError, resolve_device
+from ..bench.main import run
+
 
 @click.command()
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
@@ -44,12 +48,10 @@ def bench(device, suite, quick, json_path, plot_path, repeat, case, list_only, s
     first call (JIT) apart, and takes the median over repeats with inputs rotated among
     several fresh random sets. The headline is ratio = gpucnn time / reference time.
     """
-    from ..bench.env import BenchError
     try:
         if list_only:
             _list(device, suite, quick, case)
             return
-        from ..bench.main import run
         run(device=device, suite=suite, quick=quick, repeat=repeat, case=case,
             json_path=json_path, plot_path=plot_path, seed=seed,
             measure_peaks=not no_peak_measure,
@@ -59,8 +61,6 @@ def bench(device, suite, quick, json_path, plot_path, repeat, case, list_only, s
 
 
 def _list(device, suite, quick, case):
-    from ..bench.cases import SUITES, cases_for
-    from ..bench.env import BenchEnv, resolve_device
     env = BenchEnv.create(resolve_device(device), 0, quick, use_torch=False, use_cupy=False)
     for c in cases_for(env, SUITES if suite == "all" else (suite,), case):
         click.echo(f"{c.case_id:55s} {c.shape}")

@@ -5,11 +5,19 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
+from rich.console import Console
 
+from ..data import DataLoader, channel_stats
 from ..models import MODELS
 from ..training import UserError
-from ..training.data import DATASETS
-from ..training.device import DEVICE_CHOICES
+from ..training.checkpoint import model_from_checkpoint
+from ..training.config import (DEVICE_CHOICES, check_fits, check_int, check_output_path,
+                               cpu_threads, resolve_device, write_json)
+from ..training.data import DATASETS, load_data
+from ..training import evaluation
+from ..training.evaluation import (confusion_table, require_matplotlib, result_dict,
+                                   write_confusion_png)
 
 
 @click.command()
@@ -37,8 +45,6 @@ def evaluate(ctx, checkpoint, dataset, data_dir, train_size, model, device, batc
     The test split is the one training held out: digits' 20%, the official test half, or the
     t10k images left over by --train-size.
     """
-    from ..training.config import check_int
-    from ..training.device import cpu_threads
     try:
         check_int("--threads", threads, 1)
         with cpu_threads(threads):
@@ -50,17 +56,6 @@ def evaluate(ctx, checkpoint, dataset, data_dir, train_size, model, device, batc
 
 def _evaluate(checkpoint_path, dataset, data_dir, train_size, model, device, batch_size,
               png_path, json_path):
-    from rich.console import Console
-
-    from ..data import DataLoader, channel_stats
-    from ..training.config import check_fits, check_int
-    from ..training.data import load_data
-    from ..training.device import resolve_device
-    from ..training.evaluation import (confusion_table, evaluate, require_matplotlib,
-                                       result_dict, write_confusion_png)
-    from ..training.files import check_output_path, write_json
-    from ..training.restore import model_from_checkpoint
-
     check_int("--batch-size", batch_size, 1)
     if train_size is not None:
         check_int("--train-size", train_size, 1)
@@ -89,7 +84,7 @@ def _evaluate(checkpoint_path, dataset, data_dir, train_size, model, device, bat
     normalize = restored.normalize or channel_stats(data.train.images)
     net = restored.model.to(device)
     loader = DataLoader(test, batch_size, shuffle=False, normalize=normalize)
-    result = evaluate(net, loader, device, test.num_classes)
+    result = evaluation.evaluate(net, loader, device, test.num_classes)
     seconds = time.perf_counter() - started
 
     out = Console(highlight=False, soft_wrap=True)

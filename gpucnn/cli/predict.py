@@ -4,9 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
+from ..autograd import no_grad
+from ..tensor import tensor
 from ..training import UserError
-from ..training.device import DEVICE_CHOICES
+from ..training.checkpoint import model_from_checkpoint
+from ..training.config import (DEVICE_CHOICES, check_output_path, cpu_threads, resolve_device,
+                               write_json)
+from ..training.inputs import read_inputs
 
 
 @click.command()
@@ -28,7 +34,6 @@ def predict(checkpoint, files, top_k, resize, device, json_path):
     pixels 0..1, as gpucnn's datasets give them. Inputs must have the model's size (28x28
     for lenet5, 8x8 for digits_cnn, 3x32x32 for convnet) unless --resize is given.
     """
-    from ..training.device import cpu_threads
     try:
         with cpu_threads(1):
             _predict(checkpoint, files, top_k, resize, device, json_path)
@@ -37,14 +42,7 @@ def predict(checkpoint, files, top_k, resize, device, json_path):
 
 
 def _predict(checkpoint_path, files, top_k, resize, device, json_path):
-    import numpy as np
 
-    from ..autograd import no_grad
-    from ..tensor import tensor
-    from ..training.device import resolve_device
-    from ..training.files import check_output_path, write_json
-    from ..training.inputs import read_inputs
-    from ..training.restore import model_from_checkpoint
 
     check_output_path("--json", json_path)
     device = resolve_device(device)

@@ -11,15 +11,17 @@ from pathlib import Path
 
 import click
 from click.core import ParameterSource
+from rich.console import Console
 
 from ..models import MODELS
 from ..training import UserError
-from ..training.checkpoint import Checkpoint, load_checkpoint, load_weights
-from ..training.config import (DATASET_DEFAULTS, OPTIMIZERS, TrainConfig, build_config,
-                               check_config, check_fits, check_int)
+from ..training.checkpoint import Checkpoint, check_model_fits, load_checkpoint
+from ..training.config import (DATASET_DEFAULTS, DEVICE_CHOICES, OPTIMIZERS, TrainConfig,
+                               build_config, check_config, check_fits, check_int,
+                               check_output_path, cpu_threads, resolve_device, write_json)
+from ..training.console import EpochProgress, deferred_interrupt
 from ..training.data import DATASETS, LoadedData, load_data
-from ..training.device import DEVICE_CHOICES, cpu_threads, resolve_device
-from ..training.files import check_output_path, write_json
+from ..training.trainer import StopRequested, Trainer
 
 DEFAULT_INTERRUPT_PATH = Path("gpucnn-interrupted.safetensors")
 # Options a resumed run takes from its checkpoint; giving another value is an error.
@@ -139,12 +141,8 @@ def _resumed_config(ctx, checkpoint, given, epochs, data_dir) -> TrainConfig:
         raise UserError(f"--resume {path}: a weights-only file, not a checkpoint of "
                         f"gpucnn train (it has no optimizer state or progress)")
     config = checkpoint.config
-    if _explicit(ctx, "model") and given["model"] != config.model:
-        from ..models import get_model
-        info = checkpoint.info
-        wanted = get_model(given["model"], info.get("in_channels"), info.get("num_classes", 10))
-        load_weights(wanted, checkpoint.model_state, given["model"],
-                     f"checkpoint {path} (saved from model {config.model})")
+    if _explicit(ctx, "model"):
+        check_model_fits(checkpoint, given["model"])
     for name in FIXED_ON_RESUME:
         if _explicit(ctx, name) and given[name] != getattr(config, name):
             raise UserError(f"--{name.replace('_', '-')} {given[name]} differs from the "
@@ -164,12 +162,6 @@ def _resumed_config(ctx, checkpoint, given, epochs, data_dir) -> TrainConfig:
 
 
 def _train(run: _Run, quiet: bool, started: float):
-    from rich.console import Console
-
-    from ..training.interrupt import deferred_interrupt
-    from ..training.progress import EpochProgress
-    from ..training.trainer import StopRequested, Trainer
-
     config, checkpoint = run.config, run.checkpoint
     normalize = None
     if checkpoint is not None:
@@ -192,7 +184,8 @@ def _train(run: _Run, quiet: bool, started: float):
     result = trainer.final_eval()
     total_seconds = time.perf_counter() - started
     train_seconds = trainer.total_train_seconds
-    images_per_second = trainer.images_seen / train_seconds if train_seconds > 0 else 0.0
+    images_per_second = trainer.steady_images_per_second
+    first_step = trainer.first_step_seconds
     if run.json_path is not None:
         settings = {k: v for k, v in config.to_dict().items() if k not in ("dataset", "model")}
         write_json(run.json_path, {
@@ -201,7 +194,8 @@ def _train(run: _Run, quiet: bool, started: float):
             "test_images": len(run.data.test), **settings,
             "test_accuracy": result.accuracy, "test_loss": result.loss,
             "test_correct": result.correct, "train_seconds": train_seconds,
-            "images_per_second": images_per_second, "total_seconds": total_seconds,
+            "images_per_second": images_per_second, "first_step_seconds": first_step,
+            "total_seconds": total_seconds,
             "checkpoint": None if run.save is None else str(run.save),
             "resumed_from": None if checkpoint is None else str(checkpoint.path),
             "history": trainer.history,
@@ -209,8 +203,15 @@ def _train(run: _Run, quiet: bool, started: float):
     saved = f"; checkpoint {run.save}" if run.save is not None else ""
     out.print(f"test accuracy {result.accuracy:.2%} ({result.correct}/{result.total}) after "
               f"{trainer.epochs_done} epochs; training {train_seconds:.1f} s "
-              f"({images_per_second:,.0f} images/s), total {total_seconds:.1f} s "
+              f"({images_per_second:,.0f} images/s{_first_step(first_step)}), total "
+              f"{total_seconds:.1f} s "
               f"on {run.device}{saved}")
+
+
+def _first_step(seconds) -> str:
+    if seconds is None:
+        return ""
+    return f" after the first step, which took {seconds:.1f} s with kernel compilation"
 
 
 def _headline(run: _Run, trainer) -> str:

@@ -6,14 +6,13 @@
     for images, labels in loader: ...                     # float32 NCHW, int64
 
 Files, one job each: dataset.py (Dataset, split), idx.py (MNIST-style IDX files), cifar.py
-(CIFAR-10 binary files), digits.py (scikit-learn's 8x8 digits), download.py (verified,
-atomic downloads), datasets.py (load_dataset by name), loader.py (DataLoader),
+(CIFAR-10 binary files), download.py (verified, atomic downloads), datasets.py (load_dataset
+by name, and scikit-learn's 8x8 digits), loader.py (DataLoader),
 errors.py (exception types).
 """
 from .cifar import load_cifar10, read_cifar_batch
 from .dataset import Dataset, split
-from .datasets import DATASETS, DEFAULT_DATASET, load_dataset
-from .digits import load_digits
+from .datasets import DATASETS, DEFAULT_DATASET, load_dataset, load_digits
 from .download import CHECKSUMS, MIRRORS, default_cache_dir, download_dataset, download_file, safe_extract, verify_file
 from .errors import ChecksumError, DataFileNotFoundError, DataFormatError, DownloadError
 from .idx import load_idx_dataset, load_idx_pair, read_idx

@@ -31,7 +31,9 @@ import urllib.request
 from pathlib import Path, PurePosixPath
 from typing import Callable, Mapping, Sequence
 
-from .errors import ChecksumError, DataFormatError, DownloadError
+from .cifar import find_cifar_dir
+from .errors import ChecksumError, DataFileNotFoundError, DataFormatError, DownloadError
+from .idx import IDX_FILES, find_idx_file
 
 # Official mirrors, tried in order. MNIST: PyTorch's copy on S3 (torchvision's default), then
 # Google's (TensorFlow's); yann.lecun.com is left out, it has refused downloads for years.
@@ -273,10 +275,6 @@ def download_dataset(name: str, data_dir=None, base_url=None,
 
     Files already present are not fetched again. Returns the data directory.
     """
-    from .cifar import find_cifar_dir
-    from .errors import DataFileNotFoundError
-    from .idx import IDX_FILES, find_idx_file
-
     if name not in MIRRORS:
         raise ValueError(f"no download is defined for {name!r}; downloadable: {', '.join(MIRRORS)}")
     data_dir = Path(data_dir) if data_dir is not None else default_cache_dir(name)

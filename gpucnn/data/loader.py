@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..tensor import tensor
 from .dataset import Dataset
 
 
@@ -34,18 +35,6 @@ def channel_stats(images: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np
     mean = total / count
     var = np.maximum(total_sq / count - mean * mean, 0.0)  # clamp tiny negative rounding
     return mean.astype(np.float32), np.sqrt(var).astype(np.float32)
-
-
-def _tensor_factory(device):
-    """The engine's `gpucnn.tensor`, bound to `device`; imported late to avoid a cycle."""
-    import gpucnn
-
-    make = getattr(gpucnn, "tensor", None)
-    if make is None:
-        raise RuntimeError(
-            f"DataLoader(device={device!r}) needs the engine's gpucnn.tensor, which this build "
-            f"does not provide; use device=None for NumPy batches")
-    return lambda array: make(array, device=device)
 
 
 class DataLoader:
@@ -99,7 +88,8 @@ class DataLoader:
         self.seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy)
         self.mean, self.std = self._normalization(normalize)
         self.device = device
-        self._convert = _tensor_factory(device) if device is not None else None
+        self._convert = (lambda array: tensor(array, device=device)) if device is not None \
+            else None
         self._epoch = 0      # epoch in progress, or the next one to start
         self._position = 0   # batches of that epoch already handed out
         self._started = False  # a pass over self._epoch has begun and not finished

@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .convnet import convnet
-from .digits_cnn import digits_cnn
-from .lenet import lenet5
+from .small_cnns import convnet, digits_cnn, lenet5
 
 
 @dataclass(frozen=True)

@@ -7,27 +7,16 @@ import numbers
 
 import numpy as np
 
-from ..kernels._checks import conv_output_hw
+from ..kernels._checks import conv_output_hw, padding4, pair
 from ..ops.activation import relu  # noqa: F401  (re-exported)
-from ..ops.conv import Conv2d, MaxPool2d
+from ..ops.conv import Conv2d
 from ..ops.linear import Linear
 from ..ops.loss import CrossEntropy
-
-
-def _pair(op, name, value):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value), int(value)
-    try:
-        pair = tuple(int(v) for v in value)
-    except TypeError:
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
-    if len(pair) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return pair
+from ..ops.pool import MaxPool2d
+from ..tensor import Tensor
 
 
 def _check_tensor(op, name, t, ndim=None, floating=True):
-    from ..tensor import Tensor
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: {name} must be a gpucnn Tensor, got {type(t).__name__}")
     if ndim is not None and t.ndim != ndim:
@@ -50,18 +39,15 @@ def conv_padding(op, padding, kernel_hw, stride, dilation):
         total_w = dilation[1] * (kernel_hw[1] - 1)
         # PyTorch puts the odd extra row/column at the bottom/right.
         return total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2
-    if isinstance(padding, (tuple, list)) and len(padding) == 4:
-        return tuple(int(p) for p in padding)
-    ph, pw = _pair(op, "padding", padding)
-    return ph, ph, pw, pw
+    return padding4(op, padding)
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     op = "conv2d"
     _check_tensor(op, "input", x, 4)
     _check_tensor(op, "weight", w, 4)
-    stride = _pair(op, "stride", stride)
-    dilation = _pair(op, "dilation", dilation)
+    stride = pair(op, "stride", stride)
+    dilation = pair(op, "dilation", dilation)
     pads = conv_padding(op, padding, w.shape[2:], stride, dilation)
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
         raise TypeError(f"{op}: groups must be an int, got {groups!r}")
@@ -79,9 +65,9 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     op = "max_pool2d"
     _check_tensor(op, "input", x, 4)
-    kernel = _pair(op, "kernel_size", kernel_size)
-    stride = kernel if stride is None else _pair(op, "stride", stride)
-    padding = _pair(op, "padding", padding)
+    kernel = pair(op, "kernel_size", kernel_size)
+    stride = kernel if stride is None else pair(op, "stride", stride)
+    padding = pair(op, "padding", padding)
     if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{op}: kernel_size {kernel} and stride {stride} must be >= 1, "
                          f"padding {padding} >= 0")

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import random
+from ..kernels._checks import padding4, pair
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -11,10 +12,6 @@ from .parameter import Parameter
 
 def _uniform(shape, bound):
     return random.generator().uniform(-bound, bound, size=shape).astype(np.float32)
-
-
-def _pair(name, value):
-    return F._pair(name, "argument", value)
 
 
 class Conv2d(Module):
@@ -27,11 +24,15 @@ class Conv2d(Module):
         if min(in_channels, out_channels) < 1:
             raise ValueError(f"Conv2d: channels must be >= 1, got {in_channels} -> {out_channels}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair("Conv2d", kernel_size)
-        self.stride, self.dilation = _pair("Conv2d", stride), _pair("Conv2d", dilation)
-        self.padding = padding if isinstance(padding, str) else (
-            tuple(padding) if isinstance(padding, (tuple, list)) and len(padding) == 4
-            else _pair("Conv2d", padding))
+        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size)
+        self.stride = pair("Conv2d", "stride", stride)
+        self.dilation = pair("Conv2d", "dilation", dilation)
+        if isinstance(padding, str):
+            self.padding = padding
+        elif isinstance(padding, (tuple, list)) and len(padding) == 4:
+            self.padding = padding4("Conv2d", padding)
+        else:
+            self.padding = pair("Conv2d", "padding", padding)
         self.groups = groups
         fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
         # PyTorch's default: kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in) for both.
@@ -42,6 +43,11 @@ class Conv2d(Module):
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
+
+    def flops(self, in_shape, out_shape) -> int:
+        # Each output is a dot product of (C/groups)*R*S taps.
+        taps = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
+        return 2 * math.prod(out_shape[1:]) * taps
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -67,6 +73,9 @@ class Linear(Module):
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
+
+    def flops(self, in_shape, out_shape) -> int:
+        return 2 * self.in_features * self.out_features
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -3,14 +3,31 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..backend import backend, normalize_device
+from ..backend import backend
+from ..device import resolve as resolve_device
+from . import hooks
 from .parameter import Parameter
+from .summary import summarize
+
+
+class StateDictError(ValueError):
+    """A state dict that does not fit a module; `problems` lists every key that does not."""
+
+    def __init__(self, module_name: str, problems: str):
+        super().__init__(f"load_state_dict into {module_name}: {problems}")
+        self.problems = problems
+
+
+def _listed(keys, limit=8) -> str:
+    shown = repr(keys[:limit])
+    return shown if len(keys) <= limit else f"{shown[:-1]}, ... ({len(keys)} in all)]"
 
 
 class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -36,9 +53,14 @@ class Module:
     # --- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
-        from . import summary
-        summary.record(self, out)
+        if hooks.global_forward_hooks or self._forward_hooks:
+            out = hooks.run_forward_hooks(self, args, out)
         return out
+
+    def register_forward_hook(self, hook):
+        """Call hook(module, inputs, output) after this module's forward; returns a handle
+        whose remove() unregisters it."""
+        return hooks.add_hook(self._forward_hooks, hook)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -78,7 +100,7 @@ class Module:
 
     def to(self, device):
         """Move every parameter to `device` in place (as PyTorch); returns self."""
-        device = normalize_device(device)
+        device = resolve_device(device)
         for param in self.parameters():
             if param.device != device:
                 param.data = backend(device).from_host(param.numpy())
@@ -99,8 +121,8 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays (NumPy, gpucnn or anything array-like) into the parameters.
 
-        Missing, unexpected and mis-shaped keys are all reported in one error; nothing is
-        loaded unless every key checks out.
+        Missing, unexpected and mis-shaped keys are all reported in one StateDictError (a
+        ValueError); nothing is loaded unless every key checks out.
         """
         params = dict(self.named_parameters())
         arrays = {}
@@ -110,17 +132,17 @@ class Module:
             arrays[key] = np.asarray(value)
         missing = [k for k in params if k not in arrays]
         unexpected = [k for k in arrays if k not in params]
-        misshaped = [f"{k}: got {arrays[k].shape}, expected {params[k].shape}"
+        misshaped = [f"{k}: got {tuple(arrays[k].shape)}, expected {params[k].shape}"
                      for k in params if k in arrays and tuple(arrays[k].shape) != params[k].shape]
         problems = []
         if missing and strict:
-            problems.append(f"missing keys {missing}")
+            problems.append(f"missing keys {_listed(missing)}")
         if unexpected and strict:
-            problems.append(f"unexpected keys {unexpected}")
+            problems.append(f"unexpected keys {_listed(unexpected)}")
         if misshaped:
-            problems.append(f"mis-shaped keys [{'; '.join(misshaped)}]")
+            problems.append(f"mis-shaped keys {_listed(misshaped)}")
         if problems:
-            raise ValueError(f"load_state_dict into {type(self).__name__}: " + ", ".join(problems))
+            raise StateDictError(type(self).__name__, "; ".join(problems))
         for key, param in params.items():
             if key in arrays:
                 # Into the existing storage: a view taken earlier (torch.as_tensor, cupy.asarray,
@@ -141,8 +163,12 @@ class Module:
         lines.append(")")
         return "\n".join(lines)
 
+    def flops(self, in_shape, out_shape) -> int:
+        """Forward FLOPs of this layer alone for one image (gpucnn.nn.summary's definition:
+        2 per multiply-add of a convolution or a dense layer, nothing else counted)."""
+        return 0
+
     def summary(self, input_shape, device=None):
         """Print and return a table: layer, output shape, parameters, FLOPs; with totals and
         memory. input_shape excludes the batch dimension, e.g. (1, 28, 28)."""
-        from .summary import summarize
         return summarize(self, input_shape, device)

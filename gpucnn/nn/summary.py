@@ -1,58 +1,59 @@
-"""`Module.summary`: one forward pass on a random input, recording each leaf layer's output."""
+"""`Module.summary`: one forward pass on a random input, recording each leaf layer's output.
+
+FLOPs, here and in `gpucnn bench`, count 2 per multiply-add of the convolutions and the dense
+layers (the convention of cuDNN's and PyTorch's profilers), padding taps included, and nothing
+else: bias adds, pooling comparisons and activations are under 1% of such a network's work
+and are not multiply-adds. Each layer says its own count (`Module.flops`).
+"""
 import math
 
 import numpy as np
 
-_recording = None  # a list while summarize() runs, else None
+from ..autograd import no_grad
+from ..tensor import Tensor
+from .hooks import register_module_forward_hook
 
 
-def record(module, out):
-    if _recording is not None and not module._modules:
-        _recording.append((module, tuple(out.shape)))
-
-
-def layer_flops(module, in_shape, out_shape) -> int:
-    """Forward FLOPs for one image (a multiply-add counts 2)."""
-    from .layers import Conv2d, Linear, MaxPool2d, ReLU
-    out_elems = math.prod(out_shape[1:])
-    if isinstance(module, Conv2d):
-        per_output = 2 * (module.in_channels // module.groups) * math.prod(module.kernel_size)
-        return out_elems * (per_output + (1 if module.bias is not None else 0))
-    if isinstance(module, Linear):
-        return out_shape[-1] * (2 * module.in_features + (1 if module.bias is not None else 0))
-    if isinstance(module, MaxPool2d):
-        kh, kw = (module.kernel_size, module.kernel_size) if isinstance(module.kernel_size, int) \
-            else module.kernel_size
-        return out_elems * (kh * kw - 1)
-    if isinstance(module, ReLU):
-        return out_elems
-    return 0
-
-
-def summarize(model, input_shape, device=None):
-    global _recording
-    from ..autograd import no_grad
-    from ..tensor import Tensor
+def trace(model, input_shape, device=None):
+    """Run one image of `input_shape` (no batch dimension) through `model`; returns
+    [(leaf module, input shape, output shape)] in call order, batch dimension included."""
     device = device or next((p.device for p in model.parameters()), "cpu")
     shape = (1,) + tuple(input_shape)
     x = Tensor(np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32), device=device)
-    _recording = []
-    try:
-        with no_grad():
-            model(x)
-        records = _recording
-    finally:
-        _recording = None
+    records = []
+
+    def record(module, inputs, out):
+        if not module._modules:
+            in_shape = tuple(inputs[0].shape) if inputs and hasattr(inputs[0], "shape") else ()
+            records.append((module, in_shape, tuple(out.shape)))
+
+    with register_module_forward_hook(record), no_grad():
+        model(x)
+    return records
+
+
+def model_flops(model, input_shape) -> tuple[int, int]:
+    """(forward, training-step) FLOPs per image. A training step adds each layer's weight
+    gradient (the forward's multiply-adds again) and the data gradient of every layer but the
+    first with FLOPs (the input needs none, and neither gpucnn nor PyTorch computes it):
+    3 * forward - first layer."""
+    per_layer = [module.flops(i, o) for module, i, o in trace(model, input_shape)]
+    per_layer = [f for f in per_layer if f]
+    forward = sum(per_layer)
+    return forward, 3 * forward - (per_layer[0] if per_layer else 0)
+
+
+def summarize(model, input_shape, device=None):
+    records = trace(model, input_shape, device)
     names = {id(m): name for name, m in model.named_modules()}
-    rows, in_shape, total_flops, activations = [], shape, 0, 0
-    for module, out_shape in records:
+    rows, total_flops, activations = [], 0, 0
+    for module, in_shape, out_shape in records:
         params = sum(p.size for p in module._parameters.values())
-        flops = layer_flops(module, in_shape, out_shape)
+        flops = module.flops(in_shape, out_shape)
         total_flops += flops
         activations += math.prod(out_shape)
         rows.append((f"{names.get(id(module), '?')} {type(module).__name__}", str(out_shape[1:]),
                      params, flops))
-        in_shape = out_shape
     total_params = sum(p.size for p in model.parameters())
     trainable = sum(p.size for p in model.parameters() if p.requires_grad)
     info = {

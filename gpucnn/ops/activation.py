@@ -1,3 +1,4 @@
+"""Activation functions."""
 from ..autograd import Function
 from ..backend import flat
 
@@ -7,10 +8,10 @@ class ReLU(Function):
 
     def forward(self, x):
         self.x = x  # backward needs the sign of the input
-        return self.k.relu_forward(flat(x)).reshape(x.shape)
+        return self.kernels.relu_forward(flat(x)).reshape(x.shape)
 
     def backward(self, g):
-        return self.k.relu_backward(flat(g), flat(self.x)).reshape(g.shape)
+        return self.kernels.relu_backward(flat(g), flat(self.x)).reshape(g.shape)
 
 
 def relu(x):

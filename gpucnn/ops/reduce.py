@@ -1,21 +1,30 @@
-"""Reductions to a scalar."""
+"""Reductions to a scalar: the sum and the mean of every element."""
 from ..autograd import Function
-from .arithmetic import scale
 
 
 class SumAll(Function):
     name = "sum"
 
     def forward(self, x):
-        self.shape = x.shape
+        self.shape, self.size = x.shape, x.size
         # sum_axes02 over a (1, 1, size) view is a deterministic full sum (see the kernel).
-        return self.k.sum_axes02(x.reshape(1, 1, x.size)).reshape(())
+        return self.kernels.sum_axes02(x.reshape(1, 1, x.size)).reshape(())
 
     def backward(self, g):
-        size = 1
-        for s in self.shape:
-            size *= s
-        return self.k.broadcast_scalar(g.reshape(1), size).reshape(self.shape)
+        return self.kernels.broadcast_scalar(g.reshape(1), self.size).reshape(self.shape)
+
+
+class MeanAll(Function):
+    name = "mean"
+
+    def forward(self, x):
+        self.shape, self.size = x.shape, x.size
+        total = self.kernels.sum_axes02(x.reshape(1, 1, x.size))
+        return self.kernels.affine(total, 1.0 / x.size, 0.0).reshape(())
+
+    def backward(self, g):
+        share = self.kernels.affine(g.reshape(1), 1.0 / self.size, 0.0)
+        return self.kernels.broadcast_scalar(share, self.size).reshape(self.shape)
 
 
 def sum_all(x):
@@ -23,4 +32,4 @@ def sum_all(x):
 
 
 def mean_all(x):
-    return scale(sum_all(x), 1.0 / x.size)
+    return MeanAll.apply(x)

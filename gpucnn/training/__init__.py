@@ -1,10 +1,17 @@
 """The training side of gpucnn, behind the `gpucnn train/evaluate/predict` commands.
 
-Files, one job each: config.py (hyper-parameters, per-dataset defaults, checks),
-data.py (datasets for the CLI, held-out splits), device.py (auto/cpu/cuda),
-checkpoint.py (safetensors checkpoints: weights, optimizer, progress, RNG),
-trainer.py (the epoch loop, resumable at any batch), interrupt.py (Ctrl-C at batch
-boundaries), progress.py (rich progress bars), evaluation.py (accuracy, confusion matrix,
-PNG), inputs.py (image and .npy files for predict), files.py (atomic JSON), errors.py.
+    config.py      hyper-parameters, per-dataset defaults, the device and thread count, the
+                   checks every option and output path gets before any work starts
+    data.py        datasets as the commands see them: train and held-out halves
+    checkpoint.py  safetensors checkpoints (weights, optimizer, progress, RNG) and the models
+                   rebuilt from them for evaluate and predict
+    trainer.py     the epoch loop, resumable at any batch
+    console.py     what the user sees and presses: progress bars, Ctrl-C at batch boundaries
+    evaluation.py  accuracy, confusion matrix, its PNG
+    inputs.py      image and .npy files for predict
 """
-from .errors import UserError  # noqa: F401
+
+
+class UserError(Exception):
+    """Bad input from the user (options, files, checkpoints): the message says what and where;
+    the commands print it as one line ("Error: ...") instead of a traceback."""

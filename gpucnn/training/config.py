@@ -1,11 +1,20 @@
-"""Training hyper-parameters: per-dataset defaults and the checks run before any work starts."""
+"""What a run is set up with, checked before any work starts: hyper-parameters with
+per-dataset defaults, the device and CPU thread count, and the paths it will write."""
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
+import numba
+
+from .. import device as devices
+from ..jsonfile import write_json  # noqa: F401  (the commands write their JSON through it)
 from ..models import MODELS, default_model, model_spec
-from .errors import UserError
+from . import UserError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -121,3 +130,38 @@ def check_fits(model: str, image_shape, num_classes: int, source: str):
 def _models_for(height, width) -> str:
     names = [name for name, spec in MODELS.items() if spec.input_size == (height, width)]
     return " or ".join(names) if names else f"none of {', '.join(MODELS)} takes {height}x{width}"
+
+
+# --- device, threads, output paths ---------------------------------------------------
+
+def resolve_device(name: str) -> str:
+    """"auto" -> "cuda" when a GPU is present, else "cpu"; "cuda" without a GPU is an error."""
+    try:
+        return devices.resolve_option(name)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+@contextlib.contextmanager
+def cpu_threads(threads: int):
+    """Run the block with `threads` CPU threads for the kernels: numba's parallel loops and the
+    split BLAS products both follow numba's thread count (BLAS itself runs one thread per
+    call; see gpucnn/kernels/_blas.py)."""
+    if threads < 1:
+        raise UserError(f"--threads must be >= 1, got {threads}")
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def check_output_path(option: str, path):
+    """Refuse an output path that is a directory, before training spends any time."""
+    if path is None:
+        return None
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{option} {path} is a directory; give a file name")
+    return path

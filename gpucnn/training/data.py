@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import data as gdata
 from ..data.idx import DIGIT_CLASSES, FASHION_CLASSES, IDX_FILES, find_idx_file
-from .errors import UserError
+from . import UserError
 
 DATASETS = gdata.DATASETS
 IDX_DATASETS = ("mnist", "fashion-mnist")

@@ -10,7 +10,7 @@ from ..autograd import no_grad
 from ..nn import functional as F
 from ..serialization import write_atomically
 from ..tensor import tensor
-from .errors import UserError
+from . import UserError
 
 
 @dataclass

@@ -21,7 +21,7 @@ from ..tensor import tensor
 from .checkpoint import Checkpoint, load_weights, save_checkpoint
 from .config import TrainConfig
 from .data import LoadedData
-from .errors import UserError
+from . import UserError
 from .evaluation import evaluate
 
 EVAL_BATCH_SIZE = 500
@@ -90,6 +90,10 @@ class Trainer:
         self.images_seen = 0      # completed epochs
         self.last_eval = None
         self._updating = False    # True while parameters are half updated
+        # This process's first step compiles the kernels it uses (numba caches them on disk,
+        # so later runs load them instead): timed apart, so throughput is the steady state.
+        self.first_step_seconds = None
+        self.first_step_images = 0
 
     # --- what a checkpoint holds ----------------------------------------------------------
     def info(self) -> dict:
@@ -153,11 +157,15 @@ class Trainer:
         self.model.train()
         start = time.perf_counter() - sums.seconds
         for x, y in self.train_loader:
+            step_start = time.perf_counter()
             images, labels = tensor(x, device=self.device), tensor(y, device=self.device)
             self.optimizer.zero_grad()
             loss, correct = forward_backward(self.model, images, labels, y)
             self._updating = True
             self.optimizer.step()
+            if self.first_step_seconds is None:
+                self.first_step_seconds = time.perf_counter() - step_start
+                self.first_step_images = len(y)
             sums.batches += 1
             sums.seen += len(y)
             sums.correct += correct
@@ -185,6 +193,13 @@ class Trainer:
     @property
     def total_train_seconds(self):
         return self.train_seconds + self.sums.seconds
+
+    @property
+    def steady_images_per_second(self) -> float:
+        """Training images per second after this process's first step (which compiles)."""
+        seconds = self.total_train_seconds - (self.first_step_seconds or 0.0)
+        images = self.images_seen + self.sums.seen - self.first_step_images
+        return images / seconds if seconds > 0 and images > 0 else 0.0
 
     def final_eval(self):
         if self.last_eval is None:

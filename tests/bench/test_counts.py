@@ -102,6 +102,14 @@ def test_pool_references_match_torch():
 
 
 def test_rel_error_rejects_nan_and_shape_mismatch():
-    assert reference.rel_error(np.array([np.nan, 1.0]), np.array([1.0, 1.0])) == float("inf")
-    assert reference.rel_error(np.ones(3), np.ones(4)) == float("inf")
-    assert reference.rel_error(np.ones(3), np.ones(3)) == 0.0
+    assert reference.relative_l2_error(np.array([np.nan, 1.0]), np.array([1.0, 1.0])) == float("inf")
+    assert reference.relative_l2_error(np.ones(3), np.ones(4)) == float("inf")
+    assert reference.relative_l2_error(np.ones(3), np.ones(3)) == 0.0
+
+
+def test_the_roofline_does_not_apply_to_cache_resident_inputs():
+    peaks = {"fp32_gflops": 100.0, "bandwidth_gbs": 10.0, "cache_bytes": 32 << 20}
+    note = flops.cache_resident(1 << 20, 8, peaks)          # 8 MiB of input sets in 32 MiB
+    assert note and "fit in the 32 MiB cache" in note
+    assert flops.cache_resident(8 << 20, 8, peaks) is None   # 64 MiB: from DRAM
+    assert flops.cache_resident(1 << 20, 8, {"fp32_gflops": 1.0}) is None  # cache unknown

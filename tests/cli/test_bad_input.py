@@ -106,12 +106,12 @@ def test_checkpoint_of_another_model_names_the_keys(workdir):
                                               "--model", "lenet5", "--epochs", 5),
                          match=["does not fit model lenet5", "saved from model digits_cnn",
                                 "unexpected keys", "missing keys"])
-    assert "7.weight" in line and "0.weight (16, 1, 3, 3) vs (6, 1, 5, 5)" in line
+    assert "7.weight" in line and "0.weight: got (16, 1, 3, 3), expected (6, 1, 5, 5)" in line
 
 
 def test_evaluate_with_another_model_names_the_keys(workdir):
     check_refused(workdir, "evaluate", workdir / "digits.st", "--model", "convnet",
-                  match=["does not fit model convnet", "0.weight (16, 1, 3, 3) vs (32, 1, 3, 3)"])
+                  match=["does not fit model convnet", "0.weight: got (16, 1, 3, 3), expected (32, 1, 3, 3)"])
 
 
 def test_weights_only_file_of_another_model(workdir):

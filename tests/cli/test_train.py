@@ -15,7 +15,8 @@ JSON_KEYS = {"test_accuracy", "train_seconds", "images_per_second", "device", "h
              "dataset", "model", "epochs", "batch_size", "lr", "optimizer", "seed", "test_loss"}
 EPOCH_KEYS = {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds",
               "images_per_second"}
-TIMING_KEYS = {"seconds", "images_per_second", "train_seconds", "total_seconds"}
+TIMING_KEYS = {"seconds", "images_per_second", "train_seconds", "total_seconds",
+               "first_step_seconds"}
 # A quick digits run for the resume tests: 400 training images, 13 batches of 32 per epoch.
 QUICK = ("--train-size", 400, "--batch-size", 32, "--quiet")
 
@@ -39,6 +40,9 @@ def test_one_epoch_json(tmp_path):
     assert metrics["model"] == "digits_cnn" and metrics["epochs"] == 1
     assert len(metrics["history"]) == 1 and EPOCH_KEYS <= set(metrics["history"][0])
     assert 0.5 < metrics["test_accuracy"] <= 1 and metrics["images_per_second"] > 0
+    # Throughput is the steady state; the first step (kernel compilation) is reported apart.
+    assert 0 < metrics["first_step_seconds"] < metrics["train_seconds"]
+    assert "after the first step, which took" in result.output
     assert metrics["test_accuracy"] == metrics["history"][-1]["test_accuracy"]
     # The progress bar and the summary line.
     assert "epoch 1/1" in result.output and "img/s" in result.output

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from gpucnn import kernels
 from gpucnn.bench.cases.common import versions
+from gpucnn.kernels import conv2d, matmul
 from gpucnn.bench.cases.kernels import conv_case, matmul_case, pool_case
 from gpucnn.bench.cases.overhead import cases as overhead_cases
 from gpucnn.bench.env import BenchEnv
@@ -60,7 +62,7 @@ def test_env_and_clock(env, device_peaks):
 
 @pytest.mark.parametrize("trans", ["matmul_nt", "matmul_nn", "matmul_tn"])
 def test_matmul_every_version(env, run, trans):
-    ladder, default = versions("matmul", "matmul")
+    ladder, default = versions(matmul)
     assert len(ladder) >= 2 and default in ladder
     for version in ladder:
         r = run(matmul_case(trans, "tiny", 5, 7, 9, trans == "matmul_nt", 5, version, default),
@@ -74,7 +76,7 @@ def test_matmul_every_version(env, run, trans):
 @pytest.mark.parametrize("op", ["conv2d_forward", "conv2d_backward_data",
                                 "conv2d_backward_weight"])
 def test_conv_every_version(env, run, op):
-    ladder, default = versions("conv2d", op)
+    ladder, default = versions(conv2d)
     assert len(ladder) >= 2
     cs = ConvShape(2, 3, 6, 5, 4, 3, 3, 1, 1)  # odd width: partial tiles, padding
     for version in ladder:
@@ -99,8 +101,7 @@ def test_launch_overhead(env, run):
 
 
 def test_a_wrong_gpu_kernel_fails_its_check(env, run, monkeypatch):
-    from gpucnn.kernels import matmul
-    honest = matmul.matmul_cuda
+    honest = kernels.CUDA["matmul"]
 
     def wrong(*args, **kwargs):
         out = honest(*args, **kwargs)
@@ -109,7 +110,7 @@ def test_a_wrong_gpu_kernel_fails_its_check(env, run, monkeypatch):
         out.copy_to_device(host)
         return out
 
-    monkeypatch.setattr(matmul, "matmul_cuda", wrong)
+    monkeypatch.setitem(kernels.CUDA, "matmul", wrong)
     r = run(matmul_case("matmul_nn", "tiny", 5, 7, 9, False, 5, None, None), env)
     assert r["status"] == "failed" and not r["checked"] and r["gpucnn_ms"] is None
 

@@ -13,8 +13,6 @@ from numba import cuda
 
 from gpucnn.kernels.conv2d import (
     VERSIONS,
-    conv2d_backward_bias_cpu,
-    conv2d_backward_bias_cuda,
     conv2d_backward_data_cpu,
     conv2d_backward_data_cuda,
     conv2d_backward_weight_cpu,
@@ -23,6 +21,7 @@ from gpucnn.kernels.conv2d import (
     conv2d_forward_cuda,
     geometry,
 )
+from gpucnn.kernels.elementwise import sum_axes02_cpu, sum_axes02_cuda
 from tests.helpers import assert_close, poisoned, rand
 
 # name: (x_shape, w_shape, stride, padding (t, b, l, r), dilation, groups)
@@ -110,15 +109,15 @@ def test_backward_weight_split_k_is_exact_and_reproducible(split_k, rng):
     assert np.array_equal(first, again), "split-K weight gradient differs between two runs"
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("shape", [(2, 5, 3, 4), (3, 2, 13, 11)])
-def test_backward_bias(shape, version, rng):
-    # (3, 2, 13, 11): 429 terms per channel, more than one pass of the 256-thread block.
-    dy = rand(rng, *shape)
+def test_bias_gradient(shape, rng):
+    """The convolution's bias gradient: sum_axes02 over dy viewed as (N, K, P*Q). (3, 2, 13,
+    11): 429 terms per channel, more than one pass of the 256-thread block."""
+    dy = rand(rng, *shape).reshape(shape[0], shape[1], -1)
     out = cuda.to_device(poisoned((shape[1],)))
-    got = conv2d_backward_bias_cuda(cuda.to_device(dy), out=out, version=version)
+    got = sum_axes02_cuda(cuda.to_device(dy), out=out)
     assert got is out
-    assert_close(out.copy_to_host(), conv2d_backward_bias_cpu(dy), what=f"bias v{version}")
+    assert_close(out.copy_to_host(), sum_axes02_cpu(dy), what="bias gradient")
 
 
 # ---------------------------------------------------------------- bad arguments, before any launch
@@ -145,5 +144,5 @@ def test_launchers_reject_bad_arguments(rng):
         conv2d_backward_weight_cuda(dx, ddy, (5, 3, 3), *geo)
     with pytest.raises(ValueError, match="conv2d_backward_weight_cuda.*split_k"):
         conv2d_backward_weight_cuda(dx, ddy, w.shape, *geo, split_k=0)
-    with pytest.raises(ValueError, match="conv2d_backward_bias_cuda.*4-D"):
-        conv2d_backward_bias_cuda(cuda.to_device(b))
+    with pytest.raises(ValueError, match="sum_axes02_cuda.*3-D"):
+        sum_axes02_cuda(cuda.to_device(b))

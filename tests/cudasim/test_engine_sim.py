@@ -7,8 +7,7 @@ import pytest
 import gpucnn as gc
 import gpucnn.nn.functional as F
 from tests.engine.op_cases import op_cases
-from tests.helpers import assert_close
-from tests.op_check import check_op
+from tests.helpers import assert_close, check_op
 
 
 def test_cuda_is_available_in_the_simulator():

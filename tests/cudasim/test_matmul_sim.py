@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from numba import cuda
 
-from gpucnn.kernels.matmul import (matmul_bias_grad_cpu, matmul_bias_grad_cuda, matmul_cpu,
-                                   matmul_cuda)
+from gpucnn.kernels.elementwise import sum_axes02_cpu, sum_axes02_cuda
+from gpucnn.kernels.matmul import matmul_cpu, matmul_cuda
 from tests.helpers import assert_close, poisoned, rand
 
 # (M, N, K) per version: v1 has 16x16 thread blocks, v2 16x16 tiles with K in steps of 16,
@@ -40,11 +40,12 @@ def test_matmul_cuda_allocates_out_and_handles_1x1x1():
         assert out.copy_to_host()[0, 0] == -6.0
 
 
-def test_matmul_bias_grad_cuda():
-    dy = rand(np.random.default_rng(0), 9, 40)   # 40 columns: two blocks of the narrow sum
+def test_linear_bias_grad_cuda():
+    """The linear layer's bias gradient, sum_axes02 over dy viewed as (M, N, 1)."""
+    dy = rand(np.random.default_rng(0), 9, 40).reshape(9, 40, 1)  # two blocks of the narrow sum
     out = cuda.to_device(poisoned((40,)))
-    assert matmul_bias_grad_cuda(cuda.to_device(dy), out=out) is out
-    assert_close(out.copy_to_host(), matmul_bias_grad_cpu(dy))
+    assert sum_axes02_cuda(cuda.to_device(dy), out=out) is out
+    assert_close(out.copy_to_host(), sum_axes02_cpu(dy))
 
 
 def test_matmul_cuda_rejects_bad_arguments():

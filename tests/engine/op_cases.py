@@ -4,10 +4,7 @@ import torch
 import torch.nn.functional as TF
 
 import gpucnn.nn.functional as F
-
-
-def rand(rng, *shape):
-    return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+from tests.helpers import rand
 
 
 def distinct(rng, *shape):
@@ -17,26 +14,26 @@ def distinct(rng, *shape):
 
 
 def op_cases(small=False):
-    """(id, gpucnn fn, torch fn, input factory) for every op; `small` keeps shapes tiny."""
+    """(id, gpucnn fn, torch fn or None when the gpucnn lambda also runs on torch tensors,
+    input factory) for every op; `small` keeps shapes tiny."""
     n = 2 if small else 3
     hw = 6 if small else 9
     cases = [
-        ("add", lambda a, b: a + b, lambda a, b: a + b, lambda r: [rand(r, 3, 5), rand(r, 3, 5)]),
-        ("sub", lambda a, b: a - b, lambda a, b: a - b, lambda r: [rand(r, 4, 3), rand(r, 4, 3)]),
-        ("mul", lambda a, b: a * b, lambda a, b: a * b, lambda r: [rand(r, 7), rand(r, 7)]),
-        ("scalar_ops", lambda a: (2.0 - a) * 0.5 + 3.0 - (-a) / 4.0,
-         lambda a: (2.0 - a) * 0.5 + 3.0 - (-a) / 4.0, lambda r: [rand(r, 2, 3, 4)]),
-        ("shared_input", lambda a: a * a + a, lambda a: a * a + a, lambda r: [rand(r, 5, 2)]),
-        ("sum", lambda a: a.sum(), lambda a: a.sum(), lambda r: [rand(r, 3, 4, 5)]),
-        ("mean", lambda a: a.mean(), lambda a: a.mean(), lambda r: [rand(r, 6, 7)]),
-        ("reshape", lambda a: a.reshape(4, -1) * 2.0, lambda a: a.reshape(4, -1) * 2.0,
-         lambda r: [rand(r, 2, 6)]),
-        ("flatten", lambda a: a.flatten(1) * 1.5, lambda a: a.flatten(1) * 1.5,
-         lambda r: [rand(r, 2, 3, 2, 2)]),
+        ("add", lambda a, b: a + b, None, lambda r: [rand(r, 3, 5), rand(r, 3, 5)]),
+        ("sub", lambda a, b: a - b, None, lambda r: [rand(r, 4, 3), rand(r, 4, 3)]),
+        ("mul", lambda a, b: a * b, None, lambda r: [rand(r, 7), rand(r, 7)]),
+        ("scalar_ops", lambda a: (2.0 - a) * 0.5 + 3.0 - (-a) / 4.0, None,
+         lambda r: [rand(r, 2, 3, 4)]),
+        ("shared_input", lambda a: a * a + a, None, lambda r: [rand(r, 5, 2)]),
+        ("sum", lambda a: a.sum(), None, lambda r: [rand(r, 3, 4, 5)]),
+        ("mean", lambda a: a.mean(), None, lambda r: [rand(r, 6, 7)]),
+        ("reshape", lambda a: a.reshape(4, -1) * 2.0, None, lambda r: [rand(r, 2, 6)]),
+        ("flatten", lambda a: a.flatten(1) * 1.5, None, lambda r: [rand(r, 2, 3, 2, 2)]),
         ("relu", F.relu, TF.relu, lambda r: [rand(r, 4, 9)]),
         ("linear", F.linear, TF.linear, lambda r: [rand(r, 5, 7), rand(r, 3, 7), rand(r, 3)]),
         ("linear_nobias", F.linear, TF.linear, lambda r: [rand(r, 1, 4), rand(r, 6, 4)]),
-        ("conv2d", F.conv2d, TF.conv2d, lambda r: [rand(r, n, 3, hw, hw), rand(r, 4, 3, 3, 3), rand(r, 4)]),
+        ("conv2d", F.conv2d, TF.conv2d,
+         lambda r: [rand(r, n, 3, hw, hw), rand(r, 4, 3, 3, 3), rand(r, 4)]),
         ("conv2d_stride_pad", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
          lambda x, w, b: TF.conv2d(x, w, b, stride=2, padding=1),
          lambda r: [rand(r, n, 2, hw, hw - 1), rand(r, 3, 2, 3, 2), rand(r, 3)]),

@@ -16,10 +16,11 @@ def no_kernels(monkeypatch):
     """Any kernel call fails the test: the error must come before dispatch."""
     from gpucnn import backend
 
-    def refuse(self, name):
-        raise AssertionError(f"kernel {name} ran despite bad input")
+    class Refuse:
+        def __getattr__(self, name):
+            raise AssertionError(f"kernel {name} ran despite bad input")
 
-    monkeypatch.setattr(backend.Backend, "__getattr__", refuse)
+    monkeypatch.setattr(backend.Backend, "kernels", property(lambda self: Refuse()))
     backend._BACKENDS.clear()
     yield
     backend._BACKENDS.clear()

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 import gpucnn as gc
+from gpucnn.nn.summary import model_flops
 from tests.engine.op_cases import lenet_pair
 
 
@@ -79,8 +80,11 @@ def test_summary_table(capsys):
     info = model.summary((1, 28, 28))
     out = capsys.readouterr().out
     assert "61,706" in out and "Conv2d" in out and "(16, 5, 5)" in out
-    # conv1: 6*28*28 outputs * (2*25 + 1); fc1: 120 * (2*400 + 1)
-    assert info["rows"][0][3] == 6 * 28 * 28 * 51
+    # FLOPs count 2 per multiply-add of conv and linear layers, nothing else (gpucnn.nn.summary):
+    # conv1 has 6*28*28 outputs of 25 taps each; the bench counts the same.
+    assert info["rows"][0][3] == 2 * 6 * 28 * 28 * 25
+    assert info["rows"][1][3] == 0          # ReLU
+    assert info["flops_per_image"] == model_flops(model, (1, 28, 28))[0] == 833_040
     assert info["total_params"] == 61706
 
 

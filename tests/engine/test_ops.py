@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tests.engine.op_cases import op_cases
-from tests.op_check import check_op
+from tests.helpers import check_op
 
 
 @pytest.mark.parametrize("case", op_cases(), ids=lambda c: c[0])

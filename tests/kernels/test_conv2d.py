@@ -9,13 +9,13 @@ import numba
 import numpy as np
 import pytest
 
-from gpucnn.kernels import conv2d_cpu, conv2d_cpu_per_image
+from gpucnn.kernels import conv2d_im2col
 from gpucnn.kernels.conv2d import (
-    conv2d_backward_bias_cpu,
     conv2d_backward_data_cpu,
     conv2d_backward_weight_cpu,
     conv2d_forward_cpu,
 )
+from gpucnn.kernels.elementwise import sum_axes02_cpu
 from tests.helpers import assert_close, poisoned, rand
 
 
@@ -139,9 +139,9 @@ PIPELINES = {"per_image_1_thread": ("per_image", 1, None),
 @pytest.fixture(params=PIPELINES)
 def pipeline(request, monkeypatch):
     name, threads, block_floats = PIPELINES[request.param]
-    monkeypatch.setattr(conv2d_cpu, "pipeline", lambda geo: name)
+    monkeypatch.setattr(conv2d_im2col, "pipeline", lambda geo: name)
     if block_floats:
-        monkeypatch.setattr(conv2d_cpu_per_image, "BLOCK_FLOATS", block_floats)
+        monkeypatch.setattr(conv2d_im2col, "BLOCK_FLOATS", block_floats)
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)
     yield name
@@ -177,10 +177,16 @@ def test_backward_weight(name, rng, pipeline):
     assert_close(dw, ref_backward_weight(case, x, dy), what=f"backward weight {name}")
 
 
+def conv_bias_grad(dy, out=None):
+    """The convolution's bias gradient as the engine computes it: sum_axes02 over (N, K, PQ)."""
+    n, k, p, q = dy.shape
+    return sum_axes02_cpu(dy.reshape(n, k, p * q), out=out)
+
+
 @pytest.mark.parametrize("shape", [(1, 4, 1, 1), (3, 5, 7, 9), (64, 6, 14, 14)])
 def test_backward_bias(shape, rng):
     dy = rand(rng, *shape)
-    assert_close(conv2d_backward_bias_cpu(dy), dy.astype(np.float64).sum(axis=(0, 2, 3)))
+    assert_close(conv_bias_grad(dy), dy.astype(np.float64).sum(axis=(0, 2, 3)))
 
 
 @pytest.mark.parametrize("name", ["3x3_pad1", "1x1_groups2", "everything"])
@@ -200,7 +206,7 @@ def test_out_is_filled_and_returned(name, rng, pipeline):
     assert conv2d_backward_weight_cpu(x, dy, case["w_shape"], *geo, out=out) is out
     assert_close(out, ref_backward_weight(case, x, dy))
     out = poisoned((case["w_shape"][0],))
-    assert conv2d_backward_bias_cpu(dy, out=out) is out
+    assert conv_bias_grad(dy, out=out) is out
     assert_close(out, dy.astype(np.float64).sum(axis=(0, 2, 3)))
 
 
@@ -222,13 +228,13 @@ def test_cifar_sized_layer_and_reproducible(layer, rng, pipeline):
     dx = conv2d_backward_data_cpu(dy, w, case["x_shape"], *geo)
     assert_close(dx, ref_backward_data(case, dy, w))
     assert np.array_equal(dx, conv2d_backward_data_cpu(dy, w, case["x_shape"], *geo))
-    db = conv2d_backward_bias_cpu(dy)
-    assert np.array_equal(db, conv2d_backward_bias_cpu(dy))
+    db = conv_bias_grad(dy)
+    assert np.array_equal(db, conv_bias_grad(dy))
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
 def test_per_image_forward_and_data_grad_do_not_depend_on_thread_count(rng, monkeypatch):
-    monkeypatch.setattr(conv2d_cpu, "pipeline", lambda geo: "per_image")
+    monkeypatch.setattr(conv2d_im2col, "pipeline", lambda geo: "per_image")
     case = make_case(9, 6, 10, 10, 8, 3, 3, padding=(1, 1, 1, 1))
     x, w = rand(rng, *case["x_shape"]), rand(rng, *case["w_shape"])
     b, dy = rand(rng, 8), rand(rng, 9, *case["out_hw"])
@@ -265,7 +271,7 @@ def test_matches_torch_autograd(name, rng):
     assert_close(conv2d_forward_cpu(x, w, b, *geo), yt.detach().numpy(), what="forward")
     assert_close(conv2d_backward_data_cpu(dy, w, x.shape, *geo), gx.numpy(), what="dx")
     assert_close(conv2d_backward_weight_cpu(x, dy, w.shape, *geo), gw.numpy(), what="dw")
-    assert_close(conv2d_backward_bias_cpu(dy), gb.numpy(), what="db")
+    assert_close(conv_bias_grad(dy), gb.numpy(), what="db")
 
 
 # ---------------------------------------------------------------- bad arguments
@@ -359,10 +365,11 @@ def test_backward_weight_bad_arguments(bad):
         conv2d_backward_weight_cpu(args["x"], args["dy"], args["w_shape"], *GEO, out=args["out"])
 
 
-def test_backward_bias_bad_arguments():
-    with pytest.raises(ValueError, match="conv2d_backward_bias_cpu.*4-D"):
-        conv2d_backward_bias_cpu(DY[0])
-    with pytest.raises(ValueError, match="conv2d_backward_bias_cpu.*out has shape"):
-        conv2d_backward_bias_cpu(DY, out=np.zeros(4, np.float32))
-    with pytest.raises(TypeError, match="conv2d_backward_bias_cpu"):
-        conv2d_backward_bias_cpu(DY.astype(np.float16))
+def test_bias_gradient_bad_arguments():
+    n, k, p, q = DY.shape
+    with pytest.raises(ValueError, match="sum_axes02_cpu.*3-D"):
+        sum_axes02_cpu(DY)
+    with pytest.raises(ValueError, match="sum_axes02_cpu.*out has shape"):
+        sum_axes02_cpu(DY.reshape(n, k, p * q), out=np.zeros(k + 1, np.float32))
+    with pytest.raises(TypeError, match="sum_axes02_cpu"):
+        sum_axes02_cpu(DY.reshape(n, k, p * q).astype(np.float16))

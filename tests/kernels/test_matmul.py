@@ -1,11 +1,16 @@
-"""matmul_cpu and matmul_bias_grad_cpu against a float64 einsum reference; argument checks of
-both twins (the CUDA launchers are run in tests/cudasim)."""
+"""matmul_cpu and the linear layer's bias gradient (sum_axes02 over (M, N, 1)) against a
+float64 reference; argument checks of both twins (the CUDA launchers run in tests/cudasim)."""
 import numpy as np
 import pytest
 
-from gpucnn.kernels.matmul import (matmul_bias_grad_cpu, matmul_bias_grad_cuda, matmul_cpu,
-                                   matmul_cuda)
+from gpucnn.kernels.elementwise import sum_axes02_cpu, sum_axes02_cuda
+from gpucnn.kernels.matmul import matmul_cpu, matmul_cuda
 from tests.helpers import assert_close, rand
+
+
+def linear_bias_grad(dy, out=None):
+    """The linear layer's bias gradient as the engine computes it."""
+    return sum_axes02_cpu(dy.reshape(dy.shape[0], dy.shape[1], 1), out=out)
 
 SHAPES = [(1, 1, 1), (3, 17, 65), (17, 1, 130), (65, 130, 3), (130, 65, 17), (64, 256, 2048)]
 
@@ -53,15 +58,15 @@ def test_linear_layer_products():
     assert_close(matmul_cpu(x, w, trans_b=True, bias=bias), x64 @ w64.T + bias, what="y")
     assert_close(matmul_cpu(dy, w), dy64 @ w64, what="dx")
     assert_close(matmul_cpu(dy, x, trans_a=True), dy64.T @ x64, what="dW")
-    assert_close(matmul_bias_grad_cpu(dy), dy64.sum(axis=0), what="db")
+    assert_close(linear_bias_grad(dy), dy64.sum(axis=0), what="db")
 
 
 @pytest.mark.parametrize("m,n", [(1, 1), (3, 17), (130, 65), (1000, 7)])
-def test_matmul_bias_grad_cpu(m, n):
+def test_linear_bias_grad_cpu(m, n):
     rng = np.random.default_rng(m + n)
     dy = rand(rng, m, n)
     expected = np.array([sum(float(dy[i, j]) for i in range(m)) for j in range(n)])
-    assert_close(matmul_bias_grad_cpu(dy), expected)
+    assert_close(linear_bias_grad(dy), expected)
 
 
 BAD_ARGUMENTS = [
@@ -82,8 +87,8 @@ BAD_ARGUMENTS = [
      {"bias": np.ones(3)}, TypeError),
     ("out of the wrong shape", np.ones((2, 6), np.float32), np.ones((6, 3), np.float32),
      {"out": np.empty((3, 2), np.float32)}, ValueError),
-    ("unknown version", np.ones((2, 6), np.float32), np.ones((6, 3), np.float32),
-     {"version": 7}, ValueError),
+    ("inner dimensions differ", np.ones((2, 6), np.float32), np.ones((5, 3), np.float32), {},
+     ValueError),
 ]
 
 
@@ -94,16 +99,30 @@ def test_matmul_rejects_bad_arguments(fn, what, a, b, kwargs, error):
         fn(a, b, **kwargs)
 
 
-def test_matmul_cuda_rejects_host_arrays():
+def test_matmul_cuda_rejects_an_unknown_version():
+    with pytest.raises(ValueError, match="matmul_cuda: version"):
+        matmul_cuda(np.ones((2, 6), np.float32), np.ones((6, 3), np.float32), version=7)
+
+
+def test_cuda_launchers_reject_host_arrays():
     a, b = np.ones((2, 6), np.float32), np.ones((6, 3), np.float32)
     with pytest.raises(TypeError, match="device array"):
         matmul_cuda(a, b)
     with pytest.raises(TypeError, match="device array"):
-        matmul_bias_grad_cuda(a)
+        sum_axes02_cuda(a.reshape(2, 6, 1))
 
 
-def test_matmul_bias_grad_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="matmul_bias_grad_cpu"):
-        matmul_bias_grad_cpu(np.ones(4, np.float32))
+def test_cpu_twins_reject_device_arrays():
+    class FakeDeviceArray:
+        shape, dtype, strides = (2, 6), np.dtype(np.float32), (24, 4)
+
+        def is_c_contiguous(self):
+            return True
+
+    with pytest.raises(TypeError, match="matmul_cpu: a must be a NumPy array"):
+        matmul_cpu(FakeDeviceArray(), np.ones((6, 3), np.float32))
+
+
+def test_linear_bias_grad_rejects_bad_arguments():
     with pytest.raises(ValueError, match="sum_axes02_cpu"):
-        matmul_bias_grad_cpu(np.ones((4, 3), np.float32), out=np.empty(4, np.float32))
+        linear_bias_grad(np.ones((4, 3), np.float32), out=np.empty(4, np.float32))

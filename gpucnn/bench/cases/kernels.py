@@ -13,7 +13,8 @@ from .. import reference
 from ..case import Case, Prepared, Timed, check_arrays, lazy, sets_for, timed_first_call
 from ..flops import (ConvShape, conv2d_bytes, conv2d_flops, matmul_bytes, matmul_flops,
                      max_pool2d_bytes, pool_out_hw)
-from .common import dims, kernel, suffix, torch_label, versions
+from ...kernels import conv2d, matmul
+from .common import cpu_twin, dims, kernel, torch_label, versions
 
 # (layer, input C, H, W, output K, kernel R=S, padding) at batch N.
 CONV_LAYERS = [
@@ -68,20 +69,20 @@ def cases(env) -> list[Case]:
         for layer, c, h, w, k, r, pad in CONV_LAYERS:
             cs = ConvShape(batch, c, h, w, k, r, r, 1, pad)
             for op in CONV_OPS:
-                out += _versioned(env, "conv2d", op, partial(conv_case, op, layer, cs), layer)
+                out += _versioned(env, conv2d, partial(conv_case, op, layer, cs), layer)
         for layer, c, h, w in POOL_LAYERS:
             for op in POOL_OPS:
                 out.append(pool_case(op, layer, (batch, c, h, w), 2, 2))
         for layer, fan_in, fan_out in FC_LAYERS:
             for name in MATMUL_FORMS:
                 m, n, kk = _fc_mnk(name, batch, fan_in, fan_out)
-                out += _versioned(env, "matmul", "matmul",
+                out += _versioned(env, matmul,
                                   partial(matmul_case, name, layer, m, n, kk, name == "matmul_nt",
                                           batch), layer)
     if env.on_gpu:
         for size in SQUARE_SIZES:
             for name in MATMUL_FORMS:
-                out += _versioned(env, "matmul", "matmul",
+                out += _versioned(env, matmul,
                                   partial(matmul_case, name, f"square{size}", size, size, size,
                                           False, None), f"square{size}")
     return out
@@ -92,12 +93,12 @@ def _fc_mnk(name, batch, fan_in, fan_out):
             "matmul_tn": (fan_out, fan_in, batch)}[name]
 
 
-def _versioned(env, module, op, make, shape_name):
+def _versioned(env, module, make, shape_name):
     """One case per CUDA version on the GPU (marked when it is the default; with --quick the
     whole ladder only at QUICK_LADDER_SHAPES); one case on the CPU."""
     if not env.on_gpu:
         return [make(None, None)]
-    ladder, default = versions(module, op)
+    ladder, default = versions(module)
     if env.quick and shape_name not in QUICK_LADDER_SHAPES:
         ladder = [default]
     return [make(v, default) for v in ladder]
@@ -121,7 +122,7 @@ def conv_case(op, layer, cs: ConvShape, version, default) -> Case:
 
 
 def _prepare_conv(op, cs: ConvShape, version, env) -> Prepared:
-    fn = kernel("conv2d", op, suffix(env))
+    fn = kernel(env, op)
     extra = {} if version is None else {"version": version}
     geometry = ((cs.stride, cs.stride), (cs.pad,) * 4, (1, 1), cs.groups)
 
@@ -152,7 +153,7 @@ def _prepare_conv(op, cs: ConvShape, version, env) -> Prepared:
         poison = env.poisoned(out_shape)
         out, first = timed_first_call(env, lambda: call(fn, dev, out=poison, **extra))
         if env.on_gpu:
-            expected, detail = call(kernel("conv2d", op, "cpu"), host), "vs the CPU twin"
+            expected, detail = call(cpu_twin(op), host), "vs the CPU twin"
         else:
             expected, detail = _conv_reference(op, cs, host), "vs float64 NumPy"
         return check_arrays(env, [(op, out, expected)], detail, first, TOLERANCE)
@@ -207,8 +208,8 @@ def pool_case(op, layer, x_shape, kernel_size, stride) -> Case:
 
 
 def _prepare_pool(op, x_shape, k, s, env) -> Prepared:
-    forward = kernel("max_pool2d", "max_pool2d_forward", suffix(env))
-    backward = kernel("max_pool2d", "max_pool2d_backward", suffix(env))
+    forward = kernel(env, "max_pool2d_forward")
+    backward = kernel(env, "max_pool2d_backward")
     n, c, h, w = x_shape
     oh, ow = pool_out_hw(h, w, k, s)
     y_shape = (n, c, oh, ow)
@@ -237,7 +238,7 @@ def _prepare_pool(op, x_shape, k, s, env) -> Prepared:
             (y, indices), first = timed_first_call(
                 env, lambda: forward(env.to_device(x), *geometry, out=out, indices=ind))
             if env.on_gpu:
-                ey, ei = kernel("max_pool2d", "max_pool2d_forward", "cpu")(x, *geometry)
+                ey, ei = cpu_twin("max_pool2d_forward")(x, *geometry)
                 detail = "vs the CPU twin (values and indices)"
             else:
                 ey, ei = reference.max_pool2d_forward(x, k, s)
@@ -255,7 +256,7 @@ def _prepare_pool(op, x_shape, k, s, env) -> Prepared:
             dx, first = timed_first_call(env, lambda: backward(
                 env.to_device(dy), env.to_device(indices), x_shape, *geometry, out=out))
             if env.on_gpu:
-                expected = kernel("max_pool2d", "max_pool2d_backward", "cpu")(
+                expected = cpu_twin("max_pool2d_backward")(
                     dy, indices, x_shape, *geometry)
                 detail = "vs the CPU twin"
             else:
@@ -309,7 +310,7 @@ def matmul_case(name, layer, m, n, k, bias, batch, version, default) -> Case:
 
 
 def _prepare_matmul(m, n, k, trans_a, trans_b, bias, version, env) -> Prepared:
-    fn = kernel("matmul", "matmul", suffix(env))
+    fn = kernel(env, "matmul")
     extra = {} if version is None else {"version": version}
     a_shape = (k, m) if trans_a else (m, k)
     b_shape = (n, k) if trans_b else (k, n)
@@ -331,7 +332,7 @@ def _prepare_matmul(m, n, k, trans_a, trans_b, bias, version, env) -> Prepared:
         poison = env.poisoned((m, n))
         out, first = timed_first_call(env, lambda: call(fn, dev, out=poison, **extra))
         if env.on_gpu:
-            expected, detail = call(kernel("matmul", "matmul", "cpu"), host), "vs the CPU twin"
+            expected, detail = call(cpu_twin("matmul"), host), "vs the CPU twin"
         else:
             expected = reference.matmul(host[0], host[1], trans_a, trans_b, host[2])
             detail = "vs float64 NumPy"

@@ -15,9 +15,15 @@ from functools import partial
 
 import numpy as np
 
-from ..case import Case, Prepared, Timed, sets_for, timed_first_call
+from ... import models
+from ...autograd import no_grad
+from ...nn import functional as F
+from ...optim import SGD
+from ...tensor import tensor
+from ..case import Case, Check, Prepared, Timed, sets_for, timed_first_call
 from ..flops import model_flops
-from ..reference import rel_error
+from ..reference import relative_l2_error
+from ..torch_mirror import mirror
 
 MODELS = {"lenet5": (1, 28, 28), "convnet": (3, 32, 32)}
 CLASSES = 10
@@ -38,9 +44,8 @@ def cases(env) -> list[Case]:
 
 
 def model_case(model, mode, batch, suite="models") -> Case:
-    from ... import models
     chw = MODELS[model]
-    forward, train = model_flops(getattr(models, model)(chw[0], CLASSES), chw)
+    forward, train = model_flops(models.get_model(model, chw[0], CLASSES), chw)
     flops = batch * (train if mode == "train_step" else forward)
     shape = f"x {batch}x{'x'.join(map(str, chw))}, {CLASSES} classes"
     prefix = "" if suite == "models" else f"{suite}/"
@@ -52,12 +57,9 @@ def model_case(model, mode, batch, suite="models") -> Case:
 
 
 def _prepare(model_name, mode, batch, env) -> Prepared:
-    import gpucnn as gc
-    import gpucnn.nn.functional as F
-    from ... import models
     chw = MODELS[model_name]
-    model = getattr(models, model_name)(chw[0], CLASSES).to(env.device)
-    optimizer = gc.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    model = models.get_model(model_name, chw[0], CLASSES).to(env.device)
+    optimizer = SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def make_host():
         return (env.rand(batch, *chw),
@@ -65,7 +67,7 @@ def _prepare(model_name, mode, batch, env) -> Prepared:
 
     n_sets = sets_for(env, 4 * batch * int(np.prod(chw)))
     hosts = [make_host() for _ in range(n_sets)]
-    sets = [(gc.tensor(x, device=env.device), gc.tensor(y, device=env.device)) for x, y in hosts]
+    sets = [(tensor(x, device=env.device), tensor(y, device=env.device)) for x, y in hosts]
 
     def train_step(x, y):
         optimizer.zero_grad()
@@ -75,7 +77,7 @@ def _prepare(model_name, mode, batch, env) -> Prepared:
         return loss
 
     def infer(x):
-        with gc.no_grad():
+        with no_grad():
             return model(x)
 
     if mode == "train_step":
@@ -95,13 +97,13 @@ def _prepare(model_name, mode, batch, env) -> Prepared:
 
     def check():
         x, y = make_host()
-        gx, gy = gc.tensor(x, device=env.device), gc.tensor(y, device=env.device)
+        gx, gy = tensor(x, device=env.device), tensor(y, device=env.device)
         if mode == "inference":
             logits, first = timed_first_call(env, lambda: infer(gx))
             if twin is None:
                 return _finite_only(logits.numpy(), first)
             expected = twin["infer"](x)
-            err = rel_error(logits.numpy(), expected)
+            err = relative_l2_error(logits.numpy(), expected)
             return _result(err, "logits vs torch (same weights)", first)
         loss1, first = timed_first_call(env, lambda: train_step(gx, gy))
         loss2 = train_step(gx, gy)
@@ -119,14 +121,12 @@ def _prepare(model_name, mode, batch, env) -> Prepared:
 
 
 def _result(err, detail, first):
-    from ..case import Check
     ok = bool(np.isfinite(err) and err < LOSS_TOLERANCE)
     return Check(ok, float(err), detail if ok else f"{detail}: error {err:.3g} >= "
                  f"{LOSS_TOLERANCE:g}", first)
 
 
 def _finite_only(values, first):
-    from ..case import Check
     ok = bool(np.all(np.isfinite(values)))
     return Check(ok, None, "finite output only (no torch on this device to compare with)",
                  first)
@@ -134,7 +134,6 @@ def _finite_only(values, first):
 
 def _torch_side(env, model, mode, hosts):
     """(check helpers, timed call) for the torch mirror of `model`, on the same batches."""
-    from ..torch_mirror import mirror
     torch = env.torch
     device = "cuda" if env.on_gpu else "cpu"
     net = mirror(torch, model, device)

@@ -15,6 +15,12 @@ from functools import partial
 
 import numpy as np
 
+from numba import cuda
+
+from ... import kernels
+from ...autograd import no_grad
+from ...nn import functional as F
+from ...tensor import tensor
 from ..case import Case, Check, Prepared, Timed, timed_first_call
 from ..timing import HostClock
 
@@ -31,15 +37,10 @@ def cases(env) -> list[Case]:
 
 
 def _prepare(depth, env) -> Prepared:
-    import gpucnn as gc
-    import gpucnn.nn.functional as F
-    from ... import kernels
-    from numba import cuda
-
     host = env.rand(SIZE)
     x = cuda.to_device(host)
     out = cuda.device_array(SIZE, np.float32)
-    t = gc.tensor(host, device="cuda")
+    t = tensor(host, device="cuda")
     if depth == "kernel":
         launch = kernels.elementwise._relu_forward_kernel[1, SIZE]
 
@@ -51,7 +52,7 @@ def _prepare(depth, env) -> Prepared:
             return kernels.elementwise.relu_forward_cuda(x, out=out)
     else:
         def call():
-            with gc.no_grad():
+            with no_grad():
                 return F.relu(t)
 
     def check():
