@@ -17,4 +17,4 @@ from .autograd import is_grad_enabled, no_grad  # noqa: E402,F401
 from .gradcheck import GradcheckError, gradcheck  # noqa: E402,F401
 from .random import manual_seed  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
-from .tensor import Tensor, from_dlpack, tensor  # noqa: E402,F401
+from .tensor import Tensor, from_dlpack, from_numpy, tensor  # noqa: E402,F401

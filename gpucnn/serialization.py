@@ -2,20 +2,35 @@
 
 safetensors is an 8-byte header length, a JSON header (dtype, shape, byte range of each
 tensor, optional string metadata) and the raw little-endian bytes: nothing in it is executed
-on load, unlike pickle. Files are written to a temporary file beside the target, flushed to
-disk, then renamed over it, so an interrupted save never leaves a half-written file under the
-final name.
+on load, unlike pickle.
+
+Loading checks before it reads: the file must be a regular file, and safetensors' own parser
+(Rust) validates the header against the file's size before any tensor is read (a header
+longer than the file, or than safetensors' 100 MB limit, deeply nested JSON, offsets that
+overlap, leave gaps or run past the end: all refused), then reads one tensor at a time. Memory
+is bounded by the file's size. Every problem with the content is a ValueError naming the file.
+bfloat16 tensors load as float32 (exactly: bfloat16 is float32's upper half).
+
+Saving writes a temporary file beside the target, flushes it to disk and renames it over the
+target, so an interrupted save never destroys the previous file. The temporary file's name is
+fixed per target (`.NAME.partial`), so a killed save leaves at most one file behind, which the
+next save of that target replaces. The saved file has the mode a new file gets under the
+umask, or keeps the mode of the file it replaces; a target that is a symbolic link is written
+through (the link stays, its target gets the new contents).
 """
 import json
 import os
-import tempfile
+import stat
 
 import numpy as np
+from safetensors import SafetensorError, safe_open
 
 from .tensor import Tensor
 
-_ALLOWED_KINDS = "fiub"
+_SAVABLE_KINDS = "fiub"
 _ORDER_KEY = "gpucnn.key_order"
+_DTYPE_CODES = {"f8": "F64", "f4": "F32", "f2": "F16", "i8": "I64", "i4": "I32", "i2": "I16",
+                "i1": "I8", "u8": "U64", "u4": "U32", "u2": "U16", "u1": "U8", "b1": "BOOL"}
 
 
 def _to_numpy(key, value):
@@ -28,15 +43,24 @@ def _to_numpy(key, value):
     else:
         raise TypeError(f"gpucnn.save: value for {key!r} is a {type(value).__name__}; only arrays, "
                         f"tensors and numbers can be saved")
-    if array.dtype.kind not in _ALLOWED_KINDS:
+    if array.dtype.kind not in _SAVABLE_KINDS:
         raise TypeError(f"gpucnn.save: value for {key!r} has dtype {array.dtype}; only numeric "
                         f"arrays can be saved")
     return np.require(array, None, "C")  # keeps 0-d arrays 0-d
 
 
+def _metadata_text(key, value) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"gpucnn.save: metadata {key!r} is not a string or JSON-serialisable "
+                        f"({type(value).__name__}: {error})") from None
+
+
 def save(state_dict, path, metadata=None):
     """Write a dict of arrays (NumPy arrays, Tensors or numbers) atomically to `path`."""
-    from safetensors.numpy import save as to_bytes
     if not isinstance(state_dict, dict):
         raise TypeError(f"gpucnn.save: expected a dict of arrays, got {type(state_dict).__name__}")
     arrays = {}
@@ -44,51 +68,151 @@ def save(state_dict, path, metadata=None):
         if not isinstance(key, str):
             raise TypeError(f"gpucnn.save: keys must be strings, got {key!r}")
         arrays[key] = _to_numpy(key, value)
-    metadata = {str(k): v if isinstance(v, str) else json.dumps(v)
-                for k, v in (metadata or {}).items()}
-    # safetensors sorts its header; the key order (PyTorch's parameter order) is kept here.
-    metadata[_ORDER_KEY] = json.dumps(list(arrays))
-    payload = to_bytes(arrays, metadata=metadata)
-    write_atomically(path, payload)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"gpucnn.save: metadata must be a dict, got {type(metadata).__name__}")
+    texts = {}
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str):
+            raise TypeError(f"gpucnn.save: metadata keys must be strings, got {key!r}")
+        texts[key] = _metadata_text(key, value)
+    # The header is sorted; the key order (PyTorch's parameter order) is kept here.
+    texts[_ORDER_KEY] = json.dumps(list(arrays))
+    write_atomically(path, _safetensors_chunks(arrays, texts))
 
 
-def write_atomically(path, payload: bytes):
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+def _safetensors_chunks(arrays: dict, metadata: dict) -> list:
+    """The file as a list of byte chunks: the header, then each array's little-endian bytes,
+    streamed to disk without one big copy. Written here rather than by safetensors' own writer
+    because that one orders the metadata by a randomly seeded hash: two saves of the same
+    state would differ in bytes. Here the header is sorted, so they do not."""
+    header = {"__metadata__": dict(sorted(metadata.items()))}
+    data, offset = [], 0
+    for key in sorted(arrays):
+        array = arrays[key]
+        little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        code = _DTYPE_CODES[f"{little.dtype.kind}{little.dtype.itemsize}"]
+        header[key] = {"dtype": code, "shape": list(array.shape),
+                       "data_offsets": [offset, offset + little.nbytes]}
+        offset += little.nbytes
+        if little.size:
+            data.append(memoryview(np.require(little, None, "C").reshape(-1)).cast("B"))
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)          # the data starts 8-byte aligned, as safetensors'
+    return [len(text).to_bytes(8, "little"), text, *data]
+
+
+def partial_path(path) -> str:
+    """The temporary file a save of `path` writes before renaming it over `path`."""
+    target = os.path.realpath(os.fspath(path))
+    return os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.partial")
+
+
+def write_atomically(path, payload):
+    """Write `payload` (bytes, or a list of byte chunks) to `path` through a temporary file,
+    flushed to disk and renamed over it."""
+    target = os.path.realpath(os.fspath(path))   # through a symbolic link, to its target
+    directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None                             # a new file: what the umask gives
+    tmp = partial_path(target)
+    try:
+        os.unlink(tmp)                          # what a killed save left behind
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(payload)
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
+            for chunk in [payload] if isinstance(payload, (bytes, bytearray)) else payload:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory):
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _bad(path, what):
+    return ValueError(f"gpucnn.load: {path} {what}")
 
 
 def load(path, with_metadata=False):
-    """Read a file written by `save`: a dict of NumPy arrays (and its metadata if asked).
+    """Read a file written by `save` (or by safetensors): a dict of NumPy arrays, in the order
+    they were saved, and its metadata if asked.
 
-    Truncated, corrupt or non-safetensors files raise ValueError naming the file.
+    A missing or unreadable file is an OSError; anything wrong with its content a ValueError
+    naming the file.
     """
-    from safetensors.numpy import load as from_bytes
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        payload = f.read()
-    header = _read_header(path, payload)
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise _bad(path, "is not a regular file")
+    if info.st_size < 8:
+        raise _bad(path, f"is truncated ({info.st_size} bytes): not a safetensors file")
+    with open(path, "rb") as raw:
+        header_len = int.from_bytes(raw.read(8), "little")
+    if header_len > info.st_size - 8:
+        raise _bad(path, f"is truncated or not a safetensors file (a header of {header_len} "
+                         f"bytes in a file of {info.st_size})")
     try:
-        arrays = from_bytes(payload)
-    except Exception as error:  # safetensors raises its own error type for bad files
-        raise ValueError(f"gpucnn.load: {path} is not a valid safetensors file ({error})") from None
-    metadata = dict(header.get("__metadata__") or {})
+        with safe_open(path, framework="numpy") as f:
+            metadata = dict(f.metadata() or {})
+            keys = list(f.keys())
+            arrays = {key: _read_tensor(path, f, key) for key in keys}
+    except SafetensorError as error:
+        reason = " ".join(str(error).split())
+        if "JSON" in reason:
+            raise _bad(path, f"has a corrupt header ({reason})") from None
+        if "not fully covered" in reason or "offset" in reason:
+            raise _bad(path, f"is truncated or damaged ({reason})") from None
+        raise _bad(path, f"is not a valid safetensors file ({reason})") from None
     order = _key_order(metadata.pop(_ORDER_KEY, None), arrays)
     arrays = {key: arrays[key] for key in order}
-    if with_metadata:
-        return arrays, metadata
-    return arrays
+    return (arrays, metadata) if with_metadata else arrays
+
+
+def _read_tensor(path, f, key):
+    dtype = f.get_slice(key).get_dtype()
+    if dtype == "BF16":
+        return _bfloat16_as_float32(path, key)
+    try:
+        return f.get_tensor(key)
+    except TypeError as error:  # a dtype NumPy lacks (float8 variants)
+        raise _bad(path, f"holds {key!r} as {dtype}, which gpucnn cannot read ({error}); "
+                         f"save it as float32") from None
+
+
+def _bfloat16_as_float32(path, key):
+    """A bfloat16 tensor widened to float32: its 16 bits become a float32's upper half. The
+    header was validated by safetensors before this reads the offsets it states."""
+    with open(path, "rb") as raw:
+        header_len = int.from_bytes(raw.read(8), "little")
+        entry = json.loads(raw.read(header_len))[key]
+        begin, end = entry["data_offsets"]
+        raw.seek(8 + header_len + begin)
+        bits = np.frombuffer(raw.read(end - begin), dtype="<u2")
+    return (bits.astype(np.uint32) << 16).view(np.float32).reshape(entry["shape"])
 
 
 def _key_order(recorded, arrays):
@@ -96,32 +220,7 @@ def _key_order(recorded, arrays):
         order = json.loads(recorded) if recorded else []
     except ValueError:
         order = []
-    if sorted(order) != sorted(arrays):  # written by another tool: keep the file's order
-        return list(arrays)
+    if (not isinstance(order, list) or not all(isinstance(k, str) for k in order)
+            or sorted(order) != sorted(arrays)):
+        return list(arrays)  # written by another tool: keep the file's order
     return order
-
-
-def _read_header(path, payload):
-    if len(payload) < 8:
-        raise ValueError(f"gpucnn.load: {path} is truncated ({len(payload)} bytes)")
-    header_len = int.from_bytes(payload[:8], "little")
-    if header_len > len(payload) - 8 or header_len > 100 * 2**20:
-        raise ValueError(f"gpucnn.load: {path} is truncated or not a safetensors file "
-                         f"(header of {header_len} bytes, file of {len(payload)})")
-    try:
-        header = json.loads(payload[8:8 + header_len])
-    except ValueError:
-        raise ValueError(f"gpucnn.load: {path} has a corrupt header") from None
-    if not isinstance(header, dict):
-        raise ValueError(f"gpucnn.load: {path} has a corrupt header")
-    end = 0
-    for key, entry in header.items():
-        if key == "__metadata__":
-            continue
-        if not isinstance(entry, dict) or "data_offsets" not in entry:
-            raise ValueError(f"gpucnn.load: {path}: entry {key!r} is not an array")
-        end = max(end, entry["data_offsets"][1])
-    if 8 + header_len + end > len(payload):
-        raise ValueError(f"gpucnn.load: {path} is truncated ({len(payload)} bytes, the header "
-                         f"promises {8 + header_len + end})")
-    return header

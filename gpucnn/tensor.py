@@ -8,15 +8,23 @@ from .ops import activation, arithmetic, reduce
 from .ops import shape as shape_ops
 
 
+_INT64_MAX = np.iinfo(np.int64).max
+
+
 def _as_host_array(data) -> np.ndarray:
-    # np.require keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
+    """A new C-contiguous host array with data's values: float becomes float32, integers
+    int64 (class labels), bool stays bool. Always a copy, as torch.tensor: the caller's array
+    never changes with the tensor (gpucnn.from_numpy is the way to share)."""
     array = np.asarray(data)
     if array.dtype.kind == "f":
-        return np.require(array, np.float32, "C")
+        return np.array(array, dtype=np.float32, order="C", copy=True)
     if array.dtype.kind in "iu":
-        return np.require(array, np.int64, "C")  # class labels stay integer
+        if array.dtype.kind == "u" and array.size and array.max() > _INT64_MAX:
+            raise ValueError(f"gpucnn.tensor: {array.dtype} values up to {array.max()} do not fit "
+                             f"in int64, the integer type of gpucnn tensors (shape {array.shape})")
+        return np.array(array, dtype=np.int64, order="C", copy=True)
     if array.dtype.kind == "b":
-        return np.require(array, None, "C")
+        return np.array(array, order="C", copy=True)
     raise TypeError(f"gpucnn.tensor: cannot make a tensor from {array.dtype} data "
                     f"(shape {array.shape}); give float, integer or bool data")
 
@@ -219,3 +227,18 @@ def from_dlpack(obj) -> Tensor:
     anything with __cuda_array_interface__ or __dlpack__ (float32 or int64, C-contiguous)."""
     array, device = interop.shared_array(obj)
     return Tensor._from_array(array, device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A "cpu" Tensor sharing `array`'s memory (float32, int64 or bool, C-contiguous): each
+    sees the other's changes, as torch.from_numpy."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
+    if array.dtype not in (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_)):
+        raise TypeError(f"from_numpy: gpucnn shares float32, int64 or bool arrays, got "
+                        f"{array.dtype} (shape {array.shape}); gpucnn.tensor(array) converts "
+                        f"a copy")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"from_numpy: needs a C-contiguous array, got shape {array.shape} with "
+                         f"strides {array.strides}; gpucnn.tensor(array) makes a contiguous copy")
+    return Tensor._from_array(array, "cpu")

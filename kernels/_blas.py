@@ -17,6 +17,11 @@ import numpy as np
 
 # Below this many multiply-adds a product is not worth waking a second thread (~20-50 us).
 SPLIT_MIN_MACS = 4_000_000
+# A long reduction (a weight gradient summed over N*P*Q) is cut into DEPTH_PARTS fixed chunks
+# whose partial products are added in order. The cut follows the shapes alone, never the
+# thread count, so the result is the same on 1 thread or 16 (threads share out the chunks).
+DEPTH_PARTS = 8
+DEPTH_SPLIT_MIN = 8 * 1024
 
 _libraries = None
 _pool = None
@@ -68,29 +73,35 @@ def matmul(a, b, out):
     with single_threaded():
         columns, depth = out.shape[-1], a.shape[-1]
         workers = _threads()
-        if out.size * depth < SPLIT_MIN_MACS or workers == 1:
-            return np.matmul(a, b, out=out)
-        if columns >= 64 * workers:
-            _split(_columns, columns, a, b, out, workers)
-        elif depth >= 256 * workers:
-            # Few columns but a long reduction (a weight gradient summed over N*P*Q): each
-            # thread reduces a slice into its own buffer; the buffers are added in a fixed
-            # order, so the result does not depend on timing.
-            partials = [out] + [np.empty_like(out) for _ in range(workers - 1)]
-            _split(_depth, depth, a, b, partials, workers)
+        big = out.size * depth >= SPLIT_MIN_MACS
+        if big and depth >= DEPTH_SPLIT_MIN and columns < 64 * max(workers, 2):
+            # Few columns but a long reduction: DEPTH_PARTS partial products, each into its
+            # own buffer, added in a fixed order.
+            partials = [out] + [np.empty_like(out) for _ in range(DEPTH_PARTS - 1)]
+            _split(_depth, depth, a, b, partials, DEPTH_PARTS, workers)
             for partial in partials[1:]:
                 np.add(out, partial, out=out)
+        elif big and workers > 1 and columns >= 64 * workers:
+            # Column blocks: each output element is still one product, whoever computes it.
+            _split(_columns, columns, a, b, out, workers, workers)
         else:
             np.matmul(a, b, out=out)
         return out
 
 
-def _split(work, length, a, b, out, parts):
+def _split(work, length, a, b, out, parts, workers):
+    """work(..., part, lo, hi) for `parts` equal ranges of [0, length), spread over `workers`
+    threads (the caller's among them)."""
     bounds = [length * i // parts for i in range(parts + 1)]
-    pool = _thread_pool(parts)
-    futures = [pool.submit(work, a, b, out, part, bounds[part], bounds[part + 1])
-               for part in range(1, parts)]
-    work(a, b, out, 0, bounds[0], bounds[1])
+
+    def run(first, last):
+        for part in range(first, last):
+            work(a, b, out, part, bounds[part], bounds[part + 1])
+
+    shares = [(parts * w // workers, parts * (w + 1) // workers) for w in range(workers)]
+    pool = _thread_pool(workers) if workers > 1 else None
+    futures = [pool.submit(run, *share) for share in shares[1:]] if pool else []
+    run(*shares[0])
     for future in futures:
         future.result()
 

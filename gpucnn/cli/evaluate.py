@@ -13,7 +13,7 @@ from ..models import MODELS
 from ..training import UserError
 from ..training.checkpoint import model_from_checkpoint
 from ..training.config import (DEVICE_CHOICES, check_fits, check_int, check_output_path,
-                               cpu_threads, resolve_device, write_json)
+                               cpu_threads, resolve_device, write_json, writing)
 from ..training.data import DATASETS, load_data
 from ..training import evaluation
 from ..training.evaluation import (confusion_table, require_matplotlib, result_dict,
@@ -98,9 +98,10 @@ def _evaluate(checkpoint_path, dataset, data_dir, train_size, model, device, bat
               "dataset": dataset, "data": data.description, "device": device,
               "seconds": seconds, **result_dict(result, test.classes)}
     if png_path is not None:
-        write_confusion_png(png_path, result, test.classes,
-                            f"{restored.model_name} on {dataset}: {result.accuracy:.2%} "
-                            f"of {result.total}")
+        with writing("--png", png_path):
+            write_confusion_png(png_path, result, test.classes,
+                                f"{restored.model_name} on {dataset}: {result.accuracy:.2%} "
+                                f"of {result.total}")
         out.print(f"confusion matrix drawn in {png_path}")
     if json_path is not None:
-        write_json(json_path, report)
+        write_json("--json", json_path, report)

@@ -72,8 +72,8 @@ def _predict(checkpoint_path, files, top_k, resize, device, json_path):
         click.echo(f"{item.name}: " + ", ".join(
             f"{_label(r)} {r['probability']:.2%}" for r in ranked))
     if json_path is not None:
-        write_json(json_path, {"checkpoint": str(checkpoint_path), "model": restored.model_name,
-                               "predictions": report})
+        write_json("--json", json_path, {"checkpoint": str(checkpoint_path),
+                                         "model": restored.model_name, "predictions": report})
 
 
 def _label(ranked) -> str:

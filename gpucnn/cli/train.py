@@ -178,6 +178,10 @@ def _train(run: _Run, quiet: bool, started: float):
     except (StopRequested, KeyboardInterrupt):
         reporter.close()
         _save_interrupted(trainer, run)
+    except OSError as error:              # a checkpoint that could not be written
+        raise UserError(f"cannot write checkpoint {run.save} after epoch "
+                        f"{trainer.epochs_done} ({error.strerror or error}); training stopped, "
+                        f"and {run.save} keeps the last checkpoint written") from None
     finally:
         reporter.close()
 
@@ -188,7 +192,7 @@ def _train(run: _Run, quiet: bool, started: float):
     first_step = trainer.first_step_seconds
     if run.json_path is not None:
         settings = {k: v for k, v in config.to_dict().items() if k not in ("dataset", "model")}
-        write_json(run.json_path, {
+        write_json("--json", run.json_path, {
             "dataset": config.dataset, "model": config.model, "device": run.device,
             "data": run.data.description, "train_images": len(run.data.train),
             "test_images": len(run.data.test), **settings,
@@ -234,6 +238,11 @@ def _save_interrupted(trainer, run: _Run):
         kept = f"; {path} keeps the last checkpoint saved" if path.exists() else ""
         raise Interrupted(f"interrupted inside an optimizer step ({where}): no consistent state "
                           f"to save{kept}")
-    trainer.save(path)
+    try:
+        trainer.save(path)
+    except OSError as error:
+        raise Interrupted(f"interrupted in {where}; the checkpoint could not be written to "
+                          f"{path} ({error.strerror or error}): pass --save PATH in a "
+                          f"writable folder") from None
     raise Interrupted(f"interrupted in {where}; checkpoint saved to {path} "
                       f"(continue with: gpucnn train --resume {path})")

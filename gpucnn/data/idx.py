@@ -116,6 +116,11 @@ def load_idx_pair(images_path, labels_path, name: str = "mnist",
     images_path, labels_path = Path(images_path), Path(labels_path)
     images = read_idx(images_path, expect_magic=IMAGES_MAGIC)
     labels = read_idx(labels_path, expect_magic=LABELS_MAGIC)
+    if images.shape[0] == 0 or min(images.shape[1:], default=0) == 0:
+        raise DataFormatError(f"{images_path}: holds no images (shape {images.shape})")
+    if images.ndim != 3:
+        raise DataFormatError(f"{images_path}: images must be (N, H, W), got shape "
+                              f"{images.shape}")
     if images.shape[0] != labels.shape[0]:
         raise DataFormatError(
             f"count mismatch: {images_path} holds {images.shape[0]} images but "

@@ -1,44 +1,72 @@
 """The layers: thin Modules over gpucnn.nn.functional, initialised as PyTorch does."""
 import math
-
-import numpy as np
+import numbers
 
 from .. import random
 from ..kernels._checks import padding4, pair
+from ..tensor import from_numpy
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
 
 
-def _uniform(shape, bound):
-    return random.generator().uniform(-bound, bound, size=shape).astype(np.float32)
+def _uniform(shape, bound) -> Parameter:
+    """PyTorch's default init, U(-bound, bound), drawn in float32 into the parameter itself."""
+    return Parameter(from_numpy(random.uniform(shape, -bound, bound)))
+
+
+def positive_int(layer: str, name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise (TypeError if not isinstance(value, numbers.Integral) or isinstance(value, bool)
+               else ValueError)(f"{layer}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def positive_pair(layer: str, name: str, value) -> tuple[int, int]:
+    result = pair(layer, name, value)
+    if min(result) < 1:
+        raise ValueError(f"{layer}: {name} must be >= 1, got {value!r}")
+    return result
+
+
+def padding_argument(layer: str, padding):
+    """'same' / 'valid', an int, a pair or a 4-tuple (top, bottom, left, right), all >= 0."""
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{layer}: padding must be an int, a tuple, 'same' or 'valid', got "
+                             f"{padding!r}")
+        return padding
+    result = padding4(layer, padding) if isinstance(padding, (tuple, list)) and \
+        len(padding) == 4 else pair(layer, "padding", padding)
+    if min(result) < 0:
+        raise ValueError(f"{layer}: padding must be >= 0, got {padding!r}")
+    return result
 
 
 class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True):
         super().__init__()
+        in_channels = positive_int("Conv2d", "in_channels", in_channels)
+        out_channels = positive_int("Conv2d", "out_channels", out_channels)
+        groups = positive_int("Conv2d", "groups", groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} "
                              f"and out_channels={out_channels}")
-        if min(in_channels, out_channels) < 1:
-            raise ValueError(f"Conv2d: channels must be >= 1, got {in_channels} -> {out_channels}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size)
-        self.stride = pair("Conv2d", "stride", stride)
-        self.dilation = pair("Conv2d", "dilation", dilation)
-        if isinstance(padding, str):
-            self.padding = padding
-        elif isinstance(padding, (tuple, list)) and len(padding) == 4:
-            self.padding = padding4("Conv2d", padding)
-        else:
-            self.padding = pair("Conv2d", "padding", padding)
+        self.kernel_size = positive_pair("Conv2d", "kernel_size", kernel_size)
+        self.stride = positive_pair("Conv2d", "stride", stride)
+        self.dilation = positive_pair("Conv2d", "dilation", dilation)
+        self.padding = padding_argument("Conv2d", padding)
+        if self.padding == "same" and self.stride != (1, 1):
+            raise ValueError(f"Conv2d: padding='same' is not supported for strided "
+                             f"convolutions (stride {self.stride}), as in PyTorch")
         self.groups = groups
         fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
         # PyTorch's default: kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in) for both.
         bound = 1.0 / math.sqrt(fan_in)
-        self.weight = Parameter(_uniform((out_channels, in_channels // groups) + self.kernel_size, bound))
-        self.register_parameter("bias", Parameter(_uniform((out_channels,), bound)) if bias else None)
+        self.weight = _uniform((out_channels, in_channels // groups) + self.kernel_size, bound)
+        self.register_parameter("bias", _uniform((out_channels,), bound) if bias else None)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
@@ -64,12 +92,11 @@ class Conv2d(Module):
 class Linear(Module):
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        if min(in_features, out_features) < 1:
-            raise ValueError(f"Linear: features must be >= 1, got {in_features} -> {out_features}")
-        self.in_features, self.out_features = in_features, out_features
-        bound = 1.0 / math.sqrt(in_features)
-        self.weight = Parameter(_uniform((out_features, in_features), bound))
-        self.register_parameter("bias", Parameter(_uniform((out_features,), bound)) if bias else None)
+        self.in_features = positive_int("Linear", "in_features", in_features)
+        self.out_features = positive_int("Linear", "out_features", out_features)
+        bound = 1.0 / math.sqrt(self.in_features)
+        self.weight = _uniform((self.out_features, self.in_features), bound)
+        self.register_parameter("bias", _uniform((self.out_features,), bound) if bias else None)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -85,8 +112,13 @@ class Linear(Module):
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
         super().__init__()
+        positive_pair("MaxPool2d", "kernel_size", kernel_size)
+        if stride is not None:
+            positive_pair("MaxPool2d", "stride", stride)
+        if min(pair("MaxPool2d", "padding", padding)) < 0:
+            raise ValueError(f"MaxPool2d: padding must be >= 0, got {padding!r}")
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
+        self.padding, self.ceil_mode = padding, bool(ceil_mode)
 
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)

@@ -134,6 +134,10 @@ class Module:
         unexpected = [k for k in arrays if k not in params]
         misshaped = [f"{k}: got {tuple(arrays[k].shape)}, expected {params[k].shape}"
                      for k in params if k in arrays and tuple(arrays[k].shape) != params[k].shape]
+        not_numbers = [f"{k}: {arrays[k].dtype}" for k in params
+                       if k in arrays and arrays[k].dtype.kind not in "fiub"]
+        read_only = [k for k in params if k in arrays and isinstance(params[k].data, np.ndarray)
+                     and not params[k].data.flags.writeable]
         problems = []
         if missing and strict:
             problems.append(f"missing keys {_listed(missing)}")
@@ -141,6 +145,10 @@ class Module:
             problems.append(f"unexpected keys {_listed(unexpected)}")
         if misshaped:
             problems.append(f"mis-shaped keys {_listed(misshaped)}")
+        if not_numbers:
+            problems.append(f"keys that are not numbers {_listed(not_numbers)}")
+        if read_only:
+            problems.append(f"parameters backed by read-only arrays {_listed(read_only)}")
         if problems:
             raise StateDictError(type(self).__name__, "; ".join(problems))
         for key, param in params.items():

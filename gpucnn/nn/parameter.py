@@ -1,11 +1,20 @@
+from ..device import resolve as resolve_device
 from ..tensor import Tensor
 
 
 class Parameter(Tensor):
-    """A tensor that a Module registers as learnable: requires_grad by default."""
+    """A tensor that a Module registers as learnable: requires_grad by default.
+
+    Made from a Tensor, it shares the tensor's storage (as torch.nn.Parameter does); made
+    from other data (a NumPy array, a list), it holds a copy, as gpucnn.tensor would."""
 
     def __init__(self, data, device=None, requires_grad=True):
-        super().__init__(data, device=device, requires_grad=requires_grad)
+        if isinstance(data, Tensor):
+            if device is not None and resolve_device(device) != data.device:
+                data = data.to(device)
+            self._init(data.data, data.device, requires_grad, None)
+        else:
+            super().__init__(data, device=device, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -25,7 +25,7 @@ import numpy as np
 from .. import serialization
 from ..models import get_model, model_spec
 from ..nn.module import StateDictError
-from .config import TrainConfig
+from .config import TrainConfig, check_config
 from . import UserError
 
 FORMAT = "gpucnn-checkpoint/1"
@@ -77,17 +77,74 @@ def load_checkpoint(path) -> Checkpoint:
             raise UserError(f"checkpoint {path} holds no arrays")
         return Checkpoint(path, arrays)  # plain weights: the caller must name the model
     try:
-        config = TrainConfig.from_dict(json.loads(metadata["config"]))
-        info = json.loads(metadata["info"])
-        progress = json.loads(metadata["progress"])
-        groups = json.loads(metadata["optimizer_groups"])
-    except (KeyError, ValueError, TypeError) as error:
-        raise UserError(f"checkpoint {path} has damaged metadata ({error})") from None
+        config = TrainConfig.from_dict(_json(metadata, "config", dict))
+        check_config(config)
+        info = _checked_info(_json(metadata, "info", dict))
+        progress = _checked_progress(_json(metadata, "progress", dict))
+        groups = _json(metadata, "optimizer_groups", list)
+    except (KeyError, ValueError, TypeError, RecursionError, UserError) as error:
+        reason = error.args[0] if isinstance(error, KeyError) and error.args else error
+        raise UserError(f"checkpoint {path} has damaged metadata ({reason})") from None
     model_state = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
     optimizer_arrays = {k[len("optimizer."):]: v for k, v in arrays.items()
                         if k.startswith("optimizer.")}
     return Checkpoint(path, model_state, {"state": optimizer_arrays, "param_groups": groups},
                       config, info, progress)
+
+
+def _json(metadata, key, kind):
+    if key not in metadata:
+        raise ValueError(f"no {key!r} entry")
+    value = json.loads(metadata[key])
+    if not isinstance(value, kind):
+        raise ValueError(f"{key!r} is a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def _int(where, value, low=0):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{where} must be an int >= {low}, got {value!r}")
+    return value
+
+
+def _numbers(where, values, count, positive=False):
+    if (not isinstance(values, list) or len(values) != count
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       and np.isfinite(v) and (v > 0 or not positive) for v in values)):
+        kind = "positive numbers" if positive else "finite numbers"
+        raise ValueError(f"{where} must be {count} {kind}, got {values!r}")
+    return values
+
+
+def _checked_info(info):
+    """What evaluate and predict read: checked for type and agreement, so a damaged file is
+    one error here rather than an IndexError later."""
+    channels = _int("info.in_channels", info["in_channels"], 1)
+    classes = info["classes"]
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise ValueError(f"info.classes must be a list of names, got {classes!r}")
+    if _int("info.num_classes", info["num_classes"], 1) != len(classes):
+        raise ValueError(f"info.num_classes is {info['num_classes']} but info.classes names "
+                         f"{len(classes)}")
+    size = info["image_size"]
+    if not isinstance(size, list) or len(size) != 2:
+        raise ValueError(f"info.image_size must be [height, width], got {size!r}")
+    for value in size:
+        _int("info.image_size", value, 1)
+    _numbers("info.normalize_mean", info["normalize_mean"], channels)
+    _numbers("info.normalize_std", info["normalize_std"], channels, positive=True)
+    return info
+
+
+def _checked_progress(progress):
+    _int("progress.epochs_done", progress["epochs_done"])
+    _int("progress.images_seen", progress["images_seen"])
+    for key in ("epoch_sums", "loader", "rng"):
+        if not isinstance(progress[key], dict):
+            raise ValueError(f"progress.{key} must be a dict, got {progress[key]!r}")
+    if not isinstance(progress["history"], list):
+        raise ValueError(f"progress.history must be a list, got {progress['history']!r}")
+    return progress
 
 
 def load_weights(model, state: dict, model_name: str, source):

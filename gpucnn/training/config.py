@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numba
 
 from .. import device as devices
-from ..jsonfile import write_json  # noqa: F401  (the commands write their JSON through it)
+from .. import jsonfile
 from ..models import MODELS, default_model, model_spec
+from ..serialization import partial_path
 from . import UserError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -58,11 +60,30 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
-        names = {f.name for f in fields(cls)}
-        missing = names - set(values) - {"data_dir", "train_size", "split_seed", "lr_decay"}
+        """The config a checkpoint recorded, each field checked for its type (its value is
+        checked by check_config)."""
+        optional = {"data_dir", "train_size", "split_seed", "lr_decay"}
+        missing = {f.name for f in fields(cls)} - set(values) - optional
         if missing:
             raise UserError(f"checkpoint configuration lacks {', '.join(sorted(missing))}")
-        return cls(**{k: v for k, v in values.items() if k in names})
+        kinds = {"dataset": str, "model": str, "epochs": int, "batch_size": int, "lr": float,
+                 "optimizer": str, "momentum": float, "seed": int, "data_dir": str,
+                 "train_size": int, "split_seed": int, "lr_decay": float}
+        checked = {}
+        for name, kind in kinds.items():
+            if name not in values:
+                continue
+            value = values[name]
+            if value is None and name in ("data_dir", "train_size"):
+                checked[name] = None
+            elif kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+                checked[name] = float(value)
+            elif isinstance(value, kind) and not isinstance(value, bool):
+                checked[name] = value
+            else:
+                raise UserError(f"checkpoint configuration: {name} must be a "
+                                f"{kind.__name__}, got {value!r}")
+        return cls(**checked)
 
 
 def build_config(dataset: str, model=None, epochs=None, batch_size=None, lr=None, optimizer=None,
@@ -157,11 +178,52 @@ def cpu_threads(threads: int):
         numba.set_num_threads(previous)
 
 
+@contextlib.contextmanager
+def writing(option: str, path):
+    """A file a command writes after its work (a report, a picture): an OSError becomes one
+    line naming the option and the file; the file there before is kept (atomic writes)."""
+    try:
+        yield
+    except OSError as error:
+        raise UserError(f"cannot write {option} {path} ({error.strerror or error}); the file "
+                        f"there before, if any, is unchanged") from None
+
+
+def write_json(option: str, path, report: dict):
+    with writing(option, path):
+        jsonfile.write_json(path, report)
+
+
 def check_output_path(option: str, path):
-    """Refuse an output path that is a directory, before training spends any time."""
+    """Refuse, before any work starts, an output path that cannot be written: a directory, a
+    missing folder that cannot be made, a folder without write permission. A file is written
+    beside its target and renamed over it (gpucnn.serialization), so writing the folder is
+    what counts; it is tried for real, as permissions can say yes where the file system says
+    no (read-only mounts)."""
     if path is None:
         return None
     path = Path(path)
-    if path.is_dir():
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
         raise UserError(f"{option} {path} is a directory; give a file name")
+    folder = target.parent
+    while not folder.exists():            # missing folders are made when the file is written
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UserError(f"{option} {path}: {folder} is not a folder")
+    if folder != target.parent:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UserError(f"{option} {path}: cannot create {target.parent} (no write "
+                            f"permission in {folder})")
+        return path
+    probe = partial_path(target)
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path                       # a killed save's leftover: the folder is writable
+    except OSError as error:
+        raise UserError(f"{option} {path}: cannot write to {folder} "
+                        f"({error.strerror or error})") from None
+    os.close(fd)
+    os.unlink(probe)
     return path

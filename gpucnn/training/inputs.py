@@ -36,6 +36,10 @@ def read_inputs(path, channels: int, size: tuple[int, int], resize: bool = False
     else:
         raise UserError(f"{path}: unknown file type {suffix or '(none)'}; give .npy arrays or "
                         f"images ({', '.join(IMAGE_SUFFIXES)})")
+    if not np.all(np.isfinite(images)):
+        # One check for every format: a float TIFF can hold NaN as well as a .npy array.
+        bad = int(np.size(images) - np.count_nonzero(np.isfinite(images)))
+        raise UserError(f"{path}: {bad} pixel values are NaN or infinite")
     if images.shape[2:] != tuple(size):
         if not resize:
             raise UserError(f"{path}: the model expects {size[0]}x{size[1]} images, this one is "
@@ -47,6 +51,7 @@ def read_inputs(path, channels: int, size: tuple[int, int], resize: bool = False
 
 def _read_npy(path, channels) -> np.ndarray:
     """(H, W), (C, H, W), (N, H, W) for 1-channel models, or (N, C, H, W) -> (N, C, H, W)."""
+    _check_npy_size(path)
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
@@ -73,6 +78,32 @@ def _read_npy(path, channels) -> np.ndarray:
     return _to_unit_float(path, array)
 
 
+def _check_npy_size(path):
+    """The data a .npy header declares must be what the file holds, checked before NumPy
+    allocates it (a 100-byte file claiming 10^12 elements would otherwise ask for 4 TB)."""
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as f:
+            version = fmt.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = fmt.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = fmt.read_array_header_2_0(f)
+            else:
+                return  # a newer format: np.load checks it
+            offset = f.tell()
+    except (ValueError, OSError, EOFError) as error:
+        reason = " ".join(str(error).split())
+        raise UserError(f"{path}: not a readable .npy array ({reason})") from None
+    if dtype.hasobject:
+        raise UserError(f"{path}: holds Python objects ({dtype}); give numeric arrays")
+    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    actual = path.stat().st_size - offset
+    if expected != actual:
+        raise UserError(f"{path}: its header declares shape {shape} of {dtype} ({expected:,} "
+                        f"bytes) but the file holds {actual:,} bytes of data")
+
+
 def _to_unit_float(path, array) -> np.ndarray:
     kind = array.dtype.kind
     if kind == "b":
@@ -82,10 +113,7 @@ def _to_unit_float(path, array) -> np.ndarray:
     if kind in "ui" and array.dtype.itemsize == 2:
         return array.astype(np.float32) / np.float32(65535)
     if kind == "f":
-        array = array.astype(np.float32)
-        if not np.all(np.isfinite(array)):
-            raise UserError(f"{path}: holds NaN or infinite values")
-        return array
+        return array.astype(np.float32)
     raise UserError(f"{path}: pixels of dtype {array.dtype} are not supported; give uint8 "
                     f"(0..255) or float (0..1) arrays")
 

@@ -25,6 +25,8 @@ from . import UserError
 from .evaluation import evaluate
 
 EVAL_BATCH_SIZE = 500
+# What a checkpoint leaves out: they differ from run to run.
+TIMING_KEYS = ("seconds", "images_per_second")
 
 
 class StopRequested(Exception):
@@ -94,6 +96,7 @@ class Trainer:
         # so later runs load them instead): timed apart, so throughput is the steady state.
         self.first_step_seconds = None
         self.first_step_images = 0
+        self.images_this_run = 0  # trained by this process (a resumed run counts from here)
 
     # --- what a checkpoint holds ----------------------------------------------------------
     def info(self) -> dict:
@@ -109,10 +112,14 @@ class Trainer:
         # The loader counts a batch as used once handed out; the checkpoint counts the
         # batches whose optimizer step completed, which is where a resumed run must go on.
         loader["epoch"], loader["position"] = self.epochs_done, self.sums.batches
-        return {"epochs_done": self.epochs_done, "epoch_sums": asdict(self.sums),
-                "loader": loader, "rng": random.get_state(), "history": self.history,
-                "train_seconds": self.train_seconds, "images_seen": self.images_seen,
-                "device": self.device}
+        # No timings: two identical runs write byte-identical checkpoints (the --json report
+        # is where times go).
+        sums = {k: v for k, v in asdict(self.sums).items() if k not in TIMING_KEYS}
+        history = [{k: v for k, v in entry.items() if k not in TIMING_KEYS}
+                   for entry in self.history]
+        return {"epochs_done": self.epochs_done, "epoch_sums": sums, "loader": loader,
+                "rng": random.get_state(), "history": history,
+                "images_seen": self.images_seen, "device": self.device}
 
     @property
     def consistent(self) -> bool:
@@ -133,7 +140,6 @@ class Trainer:
             self.epochs_done = int(p["epochs_done"])
             self.sums = EpochSums(**p["epoch_sums"])
             self.history = list(p["history"])
-            self.train_seconds = float(p["train_seconds"])
             self.images_seen = int(p["images_seen"])
         except (KeyError, ValueError, TypeError) as error:
             raise UserError(f"checkpoint {checkpoint.path} cannot be resumed here: "
@@ -166,6 +172,7 @@ class Trainer:
             if self.first_step_seconds is None:
                 self.first_step_seconds = time.perf_counter() - step_start
                 self.first_step_images = len(y)
+            self.images_this_run += len(y)
             sums.batches += 1
             sums.seen += len(y)
             sums.correct += correct
@@ -198,7 +205,7 @@ class Trainer:
     def steady_images_per_second(self) -> float:
         """Training images per second after this process's first step (which compiles)."""
         seconds = self.total_train_seconds - (self.first_step_seconds or 0.0)
-        images = self.images_seen + self.sums.seen - self.first_step_images
+        images = self.images_this_run - self.first_step_images
         return images / seconds if seconds > 0 and images > 0 else 0.0
 
     def final_eval(self):
