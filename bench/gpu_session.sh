@@ -35,9 +35,9 @@ if [ -n "$mode" ]; then
   # The same commands on the CPU, under the simulator, on a few tests and cases.
   export NUMBA_ENABLE_CUDASIM=1
   caps=(preflight=60 device=120 bench=90 memcheck=40 racecheck=40)
-  device_tests=(tests/cudasim -k "test_axpby_accumulates_in_place or test_round_trips_between_devices")
+  device_tests=(tests/cudasim -k "test_ramp or test_round_trips_between_devices")
   bench_selection=(--suite kernels --case launch_overhead --repeat 1 --no-peak-measure)
-  sanitizer_selection=(-k "test_axpby_accumulates_in_place")
+  sanitizer_selection=(-k "test_ramp")
 else
   unset NUMBA_ENABLE_CUDASIM
   export GPUCNN_TEST_GPU=1

@@ -12,9 +12,21 @@ from . import process_settings as _process_settings
 _process_settings.prefer_avx512_blas()
 
 from . import kernels  # noqa: E402,F401  (gpucnn.kernels: the kernel layer)
-from . import cuda, nn, optim  # noqa: E402,F401
-from .autograd import is_grad_enabled, no_grad  # noqa: E402,F401
+from . import accelerator, cuda, nn, optim  # noqa: E402,F401
+from .autograd import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402,F401
+                       is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .devices import device  # noqa: E402,F401
+from .dtypes import (bfloat16, bool, complex64, double, dtype, float, float16,  # noqa: E402,F401,A004
+                     float32, float64, half, int, int8, int16, int32, int64, long, uint8)
+from .factories import (arange, as_tensor, empty, empty_like, eye, from_dlpack,  # noqa: E402,F401
+                        from_numpy, full, full_like, linspace, ones, ones_like, rand,
+                        rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+                        zeros_like)
+from .functions import *  # noqa: E402,F401,F403  (gpucnn.cat, gpucnn.exp, ... as torch.*)
 from .gradcheck import GradcheckError, gradcheck  # noqa: E402,F401
-from .random import manual_seed  # noqa: E402,F401
+from .random import get_state as get_rng_state  # noqa: E402,F401
+from .random import initial_seed, manual_seed, seed  # noqa: E402,F401
+from .random import set_state as set_rng_state  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
-from .tensor import Tensor, from_dlpack, from_numpy, tensor  # noqa: E402,F401
+from .size import Size  # noqa: E402,F401
+from .tensor import Tensor  # noqa: E402,F401

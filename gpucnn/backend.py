@@ -9,6 +9,7 @@ the rest of what differs between the devices.
 import numpy as np
 
 from . import kernels, process_settings
+from .kernels import map_ops
 
 
 class KernelTable:
@@ -47,8 +48,7 @@ class Backend:
 
     def full(self, shape, value, dtype=np.float32):
         out = self.empty(shape, dtype)
-        self.kernels.fill(flat(out), value)
-        return out
+        return self.kernels.unary(map_ops.U_FILL, out, out, value)
 
     def from_host(self, array: np.ndarray):
         array = np.require(array, None, "C")

@@ -15,6 +15,8 @@ import ctypes
 import os
 import warnings
 
+from . import random
+
 _POOL_SWITCH = "GPUCNN_CUPY_POOL"
 _manager_class = None   # the plugin class, made once CuPy has been imported
 _device_index = None    # the GPU this process uses, once chosen
@@ -70,9 +72,30 @@ def use_device(index: int = 0):
     _device_index = index
 
 
-def synchronize():
+def current_device() -> int:
+    """The index of this process's GPU (0 until another is chosen)."""
+    return 0 if _device_index is None else _device_index
+
+
+def set_device(index):
+    """torch.cuda.set_device: choose this process's GPU (once; see use_device)."""
+    use_device(getattr(index, "index", index) or 0)
+
+
+def synchronize(device=None):
+    """Wait for every kernel launched on this process's GPU to finish."""
+    if not is_available():
+        raise RuntimeError("gpucnn.cuda.synchronize: no CUDA GPU is available")
     from numba import cuda
     cuda.synchronize()
+
+
+def manual_seed(seed: int):
+    """Seeds gpucnn's generators (the same ones serve "cpu" and "cuda")."""
+    random.manual_seed(seed)
+
+
+manual_seed_all = manual_seed
 
 
 def pool_wanted() -> bool:

@@ -23,7 +23,8 @@ def gradcheck(fn, inputs, eps=1e-2, atol=1e-2, rtol=1e-2, raise_exception=True, 
     if not wanted:
         raise ValueError("gradcheck: no input requires grad")
     devices = [t.device for t in inputs]
-    hosts = [t.numpy().astype(np.float64) if t.dtype.kind == "f" else t.numpy() for t in inputs]
+    hosts = [t.numpy().astype(np.float64) if t.dtype.is_floating_point else t.numpy()
+             for t in inputs]
 
     def evaluate(arrays, track):
         tensors = [Tensor(a, device=d, requires_grad=track and i in wanted)

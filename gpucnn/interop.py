@@ -35,8 +35,9 @@ def _check_contiguous(array):
 
 
 def _check_dtype(array):
-    if np.dtype(array.dtype) not in (np.dtype(np.float32), np.dtype(np.int64)):
-        raise TypeError(f"from_dlpack: zero-copy import needs float32 or int64 data, got "
+    if np.dtype(array.dtype) not in (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.int32),
+                                     np.dtype(np.bool_)):
+        raise TypeError(f"from_dlpack: zero-copy import needs float32, int64, int32 or bool data, got "
                         f"{np.dtype(array.dtype)} with shape {tuple(array.shape)}; convert first")
 
 
@@ -68,10 +69,10 @@ def shared_array(obj):
 def to_dlpack_capable(tensor):
     """An object sharing the tensor's memory that implements the DLPack protocol."""
     if tensor.device == "cpu":
-        return tensor.data
+        return tensor._array
     try:
         import cupy  # optional: only DLPack export from the GPU needs it
     except ImportError:
         raise RuntimeError("Tensor.__dlpack__ on 'cuda' needs CuPy (pip install gpucnn[gpu]); "
                            "__cuda_array_interface__ works without it") from None
-    return cupy.asarray(tensor.data)
+    return cupy.asarray(tensor._array)

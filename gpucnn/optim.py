@@ -86,7 +86,7 @@ class Optimizer:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                backend(param.device).kernels.fill(flat(param.grad.data), 0.0)
+                param.grad.zero_()
 
     def step(self):
         name = type(self).__name__
@@ -98,13 +98,14 @@ class Optimizer:
                     raise ValueError(f"{name}: gradient {param.grad.shape} on "
                                      f"{param.grad.device} for parameter {index} "
                                      f"{param.shape} on {param.device}")
-                if isinstance(param.data, np.ndarray) and not param.data.flags.writeable:
+                if isinstance(param._array, np.ndarray) and not param._array.flags.writeable:
                     raise ValueError(f"{name}: parameter {index} ({param.shape}) shares a "
                                      f"read-only NumPy array (gpucnn.from_numpy); give the "
                                      f"optimizer a writable copy (gpucnn.tensor makes one)")
                 state = self.state.setdefault(id(param), {"step": 0})
                 state["step"] += 1
                 self._update(group, param, state)
+                param._version.value += 1   # saved for a backward that has not run yet?
 
     # --- checkpoints: state as NumPy arrays, keyed by parameter position --------------------
     def state_dict(self):
@@ -201,8 +202,8 @@ class SGD(Optimizer):
         if g["momentum"] != 0 and first:
             state["momentum_buffer"] = device.empty(param.shape)
         # With momentum 0 the kernel never touches the buffer; the gradient stands in for it.
-        buf = state.get("momentum_buffer", param.grad.data)
-        device.kernels.sgd_step(flat(param.data), flat(param.grad.data), flat(buf),
+        buf = state.get("momentum_buffer", param.grad._array)
+        device.kernels.sgd_step(flat(param._array), flat(param.grad._array), flat(buf),
                                 np.float32(g["lr"]), np.float32(g["momentum"]),
                                 np.float32(g["weight_decay"]), g["nesterov"], first)
 
@@ -229,6 +230,7 @@ class Adam(Optimizer):
             state["exp_avg"] = device.full(param.shape, 0.0)
             state["exp_avg_sq"] = device.full(param.shape, 0.0)
         b1, b2 = g["betas"]
-        device.kernels.adam_step(flat(param.data), flat(param.grad.data), flat(state["exp_avg"]),
+        device.kernels.adam_step(flat(param._array), flat(param.grad._array),
+                                 flat(state["exp_avg"]),
                                  flat(state["exp_avg_sq"]), g["lr"], b1, b2, g["eps"],
                                  g["weight_decay"], state["step"])

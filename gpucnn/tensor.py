@@ -1,164 +1,434 @@
-"""`Tensor`: an array on one device, with an optional gradient and the node that made it."""
+"""`Tensor`: an array on one device, with an optional gradient and the node that made it.
+
+A tensor holds `_array`, a NumPy array ("cpu") or a numba device array ("cuda") that may be a
+view of another tensor's memory with any non-negative strides: transpose, permute, expand,
+slicing and squeeze share memory, as in PyTorch, and elementwise ops read such views in place;
+ops whose kernels need C-contiguous arrays get copies (autograd.Function.apply). Tensors that
+share memory share one version counter, which every in-place op bumps (see autograd.py).
+
+Operators decide "tensor or Python number" here, then call the op for that case from
+gpucnn.ops; the ops never see anything but tensors, arrays and numbers.
+"""
+import builtins
+import numbers
+
 import numpy as np
 
-from . import autograd, interop
+from . import autograd, dtypes, interop
 from .backend import backend
-from .device import resolve as resolve_device
-from .ops import activation, arithmetic, reduce
+from .devices import device as Device
+from .devices import resolve as resolve_device
+from .errors import InputError, InputTypeError
+from .ops import _arrays, activation, arithmetic, compare, index, linear, reduce
 from .ops import shape as shape_ops
-
+from .size import Size
 
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-def _as_host_array(data) -> np.ndarray:
-    """A new C-contiguous host array with data's values: float becomes float32, integers
-    int64 (class labels), bool stays bool. Always a copy, as torch.tensor: the caller's array
-    never changes with the tensor (gpucnn.from_numpy is the way to share)."""
+def _host_array(data, dtype=None, where="gpucnn.tensor") -> np.ndarray:
+    """A new C-contiguous host array with data's values, of `dtype` or else the type PyTorch
+    infers: float data float32, integers int64, bools bool. Always a copy, as torch.tensor:
+    the caller's array never changes with the tensor (from_numpy is the way to share)."""
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _leaves(data)):
+        data = _nested_values(data)
     array = np.asarray(data)
+    if dtype is not None:
+        target = dtypes.resolve(dtype, where).numpy
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"{where}: cannot make a tensor from {array.dtype} data "
+                            f"(shape {array.shape})")
+        if target.kind in "iu" and array.dtype.kind == "f" and array.size \
+                and not np.all(np.isfinite(array)):
+            raise ValueError(f"{where}: cannot convert non-finite float data to {target}")
+        return np.array(array, dtype=target, order="C", copy=True)
     if array.dtype.kind == "f":
         return np.array(array, dtype=np.float32, order="C", copy=True)
     if array.dtype.kind in "iu":
         if array.dtype.kind == "u" and array.size and array.max() > _INT64_MAX:
-            raise ValueError(f"gpucnn.tensor: {array.dtype} values up to {array.max()} do not fit "
+            raise ValueError(f"{where}: {array.dtype} values up to {array.max()} do not fit "
                              f"in int64, the integer type of gpucnn tensors (shape {array.shape})")
         return np.array(array, dtype=np.int64, order="C", copy=True)
     if array.dtype.kind == "b":
         return np.array(array, order="C", copy=True)
-    raise TypeError(f"gpucnn.tensor: cannot make a tensor from {array.dtype} data "
+    raise TypeError(f"{where}: cannot make a tensor from {array.dtype} data "
                     f"(shape {array.shape}); give float, integer or bool data")
+
+
+def _leaves(nested):
+    for item in nested:
+        if isinstance(item, (list, tuple)):
+            yield from _leaves(item)
+        else:
+            yield item
+
+
+def _nested_values(nested):
+    """A nested list of tensors (gpucnn.tensor([t1, t2])) as nested host values."""
+    return [_nested_values(x) if isinstance(x, (list, tuple)) else
+            (x.numpy() if isinstance(x, Tensor) else x) for x in nested]
+
+
+def _dims(args, name):
+    """Dims given as f(0, 1), f((0, 1)) or f([0, 1])."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        args = tuple(args[0])
+    for a in args:
+        if isinstance(a, bool) or not isinstance(a, (numbers.Integral, Tensor)):
+            raise TypeError(f"{name}: expected ints, got {a!r}")
+    return tuple(int(a) for a in args)
 
 
 class Tensor:
     __array_priority__ = 1000  # numpy_scalar * tensor dispatches to Tensor.__rmul__
+    __hash__ = object.__hash__  # == is elementwise; tensors stay usable as dict keys
 
-    def __init__(self, data, device=None, requires_grad=False):
-        if isinstance(data, Tensor):
-            data = data.numpy()
+    def __init__(self, data, device=None, requires_grad=False, dtype=None):
         device = resolve_device(device)
-        if not isinstance(data, np.ndarray) and interop.cuda_array_interface(data) is not None:
-            # Like torch.tensor, this copies (and converts float64 to float32);
-            # gpucnn.from_dlpack is the zero-copy way in.
+        if not isinstance(data, (np.ndarray, Tensor)) and \
+                interop.cuda_array_interface(data) is not None:
+            # Like torch.tensor, this copies; gpucnn.from_dlpack is the zero-copy way in.
             data = interop.device_array_from(data).copy_to_host()
-        host = _as_host_array(data)
-        array = backend(device).from_host(host)
-        if device == "cuda" and host.dtype.kind != "f":
-            self._labels_on_host = host  # label checks then need no device-to-host copy
-        self._init(array, device, requires_grad, None)
+        host = _host_array(data, dtype)
+        self._init(backend(device).from_host(host), device, requires_grad, None)
 
-    def _init(self, array, device, requires_grad, creator):
-        if requires_grad and np.dtype(array.dtype).kind != "f":
-            raise TypeError(f"only float tensors can require gradients, got {array.dtype} "
-                            f"with shape {tuple(array.shape)}")
-        self.data = array
-        self.device = device
+    def _init(self, array, device, requires_grad, creator, version=None):
+        if requires_grad and np.dtype(array.dtype) != np.float32:
+            raise InputTypeError(f"only float tensors can require gradients, got "
+                               f"{dtypes.of_array(array).name} with shape {tuple(array.shape)}")
+        self._array = array
+        self.device = Device(device)
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._creator = creator
+        self._version = version if version is not None else autograd.Version()
+        self._retains_grad = False
 
     @staticmethod
-    def _from_array(array, device, requires_grad=False, creator=None):
+    def _from_array(array, device, requires_grad=False, creator=None, version=None):
         """A plain Tensor (never a Parameter) around `array`; what every op returns."""
         tensor = Tensor.__new__(Tensor)
-        tensor._init(array, device, requires_grad, creator)
+        tensor._init(array, device, requires_grad, creator, version)
         return tensor
 
-    # --- facts ---------------------------------------------------------------------------
-    @property
-    def shape(self):
-        return tuple(self.data.shape)
+    def _like(self, array):
+        """A tensor on this tensor's device around a new array (no history)."""
+        return Tensor._from_array(array, self.device)
 
     @property
-    def dtype(self):
-        return np.dtype(self.data.dtype)
+    def _kernels(self):
+        return backend(self.device).kernels
+
+    # ================================================================ facts
+    @property
+    def shape(self) -> Size:
+        return Size(int(n) for n in self._array.shape)
+
+    def size(self, dim=None):
+        """The shape (a gpucnn.Size), or the size of one dimension."""
+        if dim is None:
+            return self.shape
+        return self.shape[self._dim(dim, "size")]
 
     @property
-    def ndim(self):
-        return len(self.data.shape)
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.of_array(self._array)
 
     @property
-    def size(self):
-        return int(self.data.size)
+    def ndim(self) -> int:
+        return len(self._array.shape)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._array.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def stride(self, dim=None):
+        strides = _arrays.strides(self._array)
+        return strides if dim is None else strides[self._dim(dim, "stride")]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return _arrays.is_contiguous(self._array)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
 
     @property
-    def is_leaf(self):
-        return self._creator is None
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
 
-    def numel(self):
-        return self.size
+    @property
+    def is_leaf(self) -> bool:
+        return self._creator is None or not self.requires_grad
+
+    @property
+    def grad_fn(self):
+        """The node that made this tensor (None for leaves), with its name."""
+        creator = self._creator
+        return None if creator is None or creator is autograd.FREED else creator
+
+    def _dim(self, dim, op):
+        """dim as an index in [0, ndim), negative counting from the end; IndexError else."""
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+        ndim = builtins.max(self.ndim, 1)
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"{op}: dimension out of range (expected to be in range of "
+                             f"[{-ndim}, {ndim - 1}], but got {dim})")
+        return int(dim) % ndim
 
     def __len__(self):
-        if not self.shape:
+        if not self.ndim:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
     def __repr__(self):
-        grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"tensor({np.array2string(self.numpy(), precision=4)}, device='{self.device}'{grad})"
+        values = np.array2string(self.numpy(), precision=4, separator=", ", prefix="tensor(")
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device.type}:{self.device.index or 0}'")
+        if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool):
+            extras.append(f"dtype=gpucnn.{self.dtype.name}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({values}{''.join(', ' + e for e in extras)})"
 
-    # --- leaving the graph / the device --------------------------------------------------
-    def numpy(self) -> np.ndarray:
-        """A host NumPy copy (never a view that later ops could change)."""
-        host = backend(self.device).to_host(self.data)
-        return host.copy() if host is self.data else host
+    __str__ = __repr__
 
-    def _host_copy(self) -> np.ndarray:
-        """Host values of an integer tensor, from the copy kept at creation when there is one."""
-        cached = getattr(self, "_labels_on_host", None)
-        return cached if cached is not None else self.numpy()
+    def __format__(self, spec):
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return repr(self) if not spec else object.__format__(self, spec)
+
+    # ================================================================ leaving the device
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """A host NumPy copy (never a view that later ops could change). On "cuda" this is
+        the one call that copies to the host; PyTorch refuses it there (use .cpu() first):
+        gpucnn allows it, as tensor.cpu().numpy()."""
+        if isinstance(self._array, np.ndarray):
+            return np.array(self._array, order="C", copy=True)
+        return backend(self.device).to_host(self._contiguous_array())
+
+    def __array__(self, dtype=None, copy=None):
+        values = self.numpy()
+        return values if dtype is None else values.astype(dtype)
+
+    def _host_values(self) -> np.ndarray:
+        """Host values, from the copy kept for an integer tensor made from host data when it
+        has not been changed since (class labels are checked every step without a device
+        round trip)."""
+        cached = getattr(self, "_host_cache", None)
+        if cached is not None and cached[0] is self._version and cached[1] == self._version.value:
+            return cached[2]
+        values = self.numpy()
+        if self.dtype is not dtypes.float32:
+            self._host_cache = (self._version, self._version.value, values)
+        return values
 
     def item(self):
-        if self.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        if self.numel() != 1:
+            raise InputError(f"a Tensor with {self.numel()} elements cannot be converted to "
+                               f"Scalar (item() needs exactly one element; shape {tuple(self.shape)})")
         return self.numpy().reshape(()).item()
 
     def tolist(self):
         return self.numpy().tolist()
 
-    def detach(self):
-        return Tensor._from_array(self.data, self.device)
+    def __float__(self):
+        return builtins.float(self.item())
 
-    def to(self, device):
-        device = resolve_device(device)
+    def __int__(self):
+        return builtins.int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise InputError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {tuple(self.shape)}); use .any() or .all()")
+        return builtins.bool(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index (got {self.dtype.name}, shape {tuple(self.shape)})")
+        return builtins.int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    # ================================================================ devices and dtypes
+    def to(self, *args, **kwargs):
+        """to(device), to(dtype), to(device, dtype), to(other_tensor); non_blocking and copy
+        accepted. Returns self when nothing changes (copy=False), as PyTorch."""
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (dtypes.dtype, type)) or (
+                    isinstance(arg, np.dtype)):
+                dtype = arg
+            elif arg is not None:
+                device = arg
+        result = self
+        if dtype is not None:
+            result = result._cast(dtypes.resolve(dtype, "to"))
+        if device is not None:
+            result = result._move(resolve_device(device))
+        if copy and result is self:
+            result = self.clone()
+        return result
+
+    def _move(self, device):
         if device == self.device:
             return self
-        return Tensor(self.numpy(), device=device, requires_grad=self.requires_grad)
+        moved = Tensor._from_array(backend(device).from_host(self.numpy()), device)
+        return shape_ops.attach_copy(self, moved)
+
+    def _cast(self, dtype):
+        if dtype is self.dtype:
+            return self
+        return arithmetic.cast(self, dtype)
 
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self):
-        return self.to("cuda")
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device is None else
+                       (f"cuda:{device}" if isinstance(device, int) else device))
 
-    def requires_grad_(self, flag=True):
-        if flag and self.dtype.kind != "f":
-            raise TypeError(f"only float tensors can require gradients, got {self.dtype}")
-        self.requires_grad = bool(flag)
+    def float(self):
+        return self._cast(dtypes.float32)
+
+    def long(self):
+        return self._cast(dtypes.int64)
+
+    def int(self):
+        return self._cast(dtypes.int32)
+
+    def bool(self):
+        return self._cast(dtypes.bool)
+
+    def double(self):
+        raise dtypes.unsupported_error("float64", "double()")
+
+    def half(self):
+        raise dtypes.unsupported_error("float16", "half()")
+
+    def type(self, dtype=None, non_blocking=False):
+        """type() names the type ('gpucnn.FloatTensor'); type(dtype) converts."""
+        if dtype is None:
+            names = {dtypes.float32: "FloatTensor", dtypes.int64: "LongTensor",
+                     dtypes.int32: "IntTensor", dtypes.bool: "BoolTensor"}
+            prefix = "gpucnn.cuda." if self.is_cuda else "gpucnn."
+            return prefix + names[self.dtype]
+        if isinstance(dtype, str):
+            dtype = {"torch.FloatTensor": dtypes.float32, "torch.LongTensor": dtypes.int64,
+                     "torch.IntTensor": dtypes.int32, "torch.BoolTensor": dtypes.bool,
+                     "gpucnn.FloatTensor": dtypes.float32, "gpucnn.LongTensor": dtypes.int64,
+                     "gpucnn.IntTensor": dtypes.int32,
+                     "gpucnn.BoolTensor": dtypes.bool}.get(dtype, dtype)
+        return self._cast(dtypes.resolve(dtype, "type"))
+
+    def type_as(self, other):
+        return self._cast(other.dtype)
+
+    # ================================================================ autograd
+    @property
+    def data(self):
+        """This tensor's memory as a tensor with no history (and its own version counter:
+        changes made through .data are not seen by autograd, as in PyTorch)."""
+        return Tensor._from_array(self._array, self.device)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        if self.requires_grad and value.dtype is not dtypes.float32:
+            raise TypeError(f"data: a tensor that requires grad holds float32, got "
+                            f"{value.dtype.name}")
+        self._array, self.device = value._array, value.device
+
+    def detach(self):
+        """The same memory (and version counter) without history."""
+        return Tensor._from_array(self._array, self.device, version=self._version)
+
+    def detach_(self):
+        self._creator, self.requires_grad = None, False
         return self
 
-    def backward(self, grad=None):
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.dtype is not dtypes.float32:
+            raise InputTypeError(f"only float tensors can require gradients, got "
+                               f"{self.dtype.name}")
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; "
+                               "use .detach() for a copy without history")
+        self.requires_grad = builtins.bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep .grad on this non-leaf tensor after backward()."""
         if not self.requires_grad:
-            raise RuntimeError(f"backward() on a tensor (shape {self.shape}) that does not "
-                               f"require grad and has no graph")
-        if grad is None:
-            if self.size != 1:
-                raise ValueError(f"backward() without a gradient needs a scalar, got shape "
-                                 f"{self.shape}; pass grad= of that shape")
+            raise RuntimeError("can't retain_grad on a tensor that does not require grad")
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): gpucnn does not build "
+                                      "graphs of gradients (no higher-order derivatives)")
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...) is not supported; gradients reach "
+                                      "every leaf that requires grad")
+        if not self.requires_grad:
+            raise RuntimeError(f"element 0 of tensors does not require grad and does not have a "
+                               f"grad_fn (backward() on a tensor of shape {tuple(self.shape)} "
+                               f"made without gradients)")
+        if gradient is None:
+            if self.numel() != 1:
+                raise InputError(f"grad can be implicitly created only for scalar outputs "
+                                   f"(shape {tuple(self.shape)}); pass gradient= of that shape")
             grad_array = backend(self.device).full(self.shape, 1.0)
         else:
-            grad = grad if isinstance(grad, Tensor) else Tensor(grad, device=self.device)
-            if grad.shape != self.shape or grad.device != self.device:
-                raise ValueError(f"backward(): gradient of shape {grad.shape} on {grad.device} "
-                                 f"for a tensor of shape {self.shape} on {self.device}")
-            grad_array = grad.data
-        autograd.backward_pass(self, grad_array)
+            gradient = gradient if isinstance(gradient, Tensor) else \
+                Tensor(gradient, device=self.device)
+            if gradient.shape != self.shape or gradient.device != self.device:
+                raise InputError(f"backward(): gradient of shape {tuple(gradient.shape)} on "
+                                   f"{gradient.device} for a tensor of shape "
+                                   f"{tuple(self.shape)} on {self.device}")
+            grad_array = gradient.float()._array
+        autograd.backward_pass(self, grad_array, builtins.bool(retain_graph))
 
-    # --- interop -------------------------------------------------------------------------
+    def register_hook(self, hook):
+        raise NotImplementedError("Tensor.register_hook is not supported; use "
+                                  "Module.register_forward_hook, or read .grad after "
+                                  "backward() (retain_grad() for non-leaf tensors)")
+
+    # ================================================================ interop
     @property
     def __cuda_array_interface__(self):
-        if self.device != "cuda":
+        if self.device.type != "cuda":
             raise AttributeError("__cuda_array_interface__ exists only for 'cuda' tensors")
-        return self.data.__cuda_array_interface__
+        return self._array.__cuda_array_interface__
 
     def __dlpack__(self, *args, **kwargs):
         return interop.to_dlpack_capable(self).__dlpack__(*args, **kwargs)
@@ -166,79 +436,673 @@ class Tensor:
     def __dlpack_device__(self):
         return interop.to_dlpack_capable(self).__dlpack_device__()
 
-    # --- arithmetic and shape ops (gpucnn.ops): a Tensor or a Python number ----------------
-    def __add__(self, other):
-        return (arithmetic.add if isinstance(other, Tensor) else arithmetic.add_scalar)(self, other)
+    # ================================================================ in place
+    def _check_inplace(self, op, other_requires_grad=False):
+        if autograd.is_grad_enabled() and (self.requires_grad or other_requires_grad):
+            if self.requires_grad and self._creator is None:
+                raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in "
+                                   f"an in-place operation (wrap it in `with gpucnn.no_grad():`"
+                                   f" for an update outside autograd)")
+            raise RuntimeError(f"{op}: gpucnn does not record in-place operations in the "
+                               f"autograd graph; use the out-of-place form (y = y.{op[:-1]}(...)"
+                               f" or y = y + ...), or run it under gpucnn.no_grad()")
+        if any(s == 0 and n > 1 for s, n in zip(self.stride(), self.shape)):
+            raise RuntimeError(f"{op}: unsupported operation: more than one element of the "
+                               f"written-to tensor (shape {tuple(self.shape)}, strides "
+                               f"{self.stride()}) refers to a single memory location. Please "
+                               f"clone() the tensor before performing the operation.")
 
-    __radd__ = __add__
+    def _assign(self, result, op):
+        """Write `result` (a tensor broadcastable to self, of a dtype castable to self's) into
+        self's memory; bump the version; return self."""
+        if result.dtype.category > self.dtype.category:
+            raise InputTypeError(f"{op}: result type {result.dtype.name} can't be cast to the "
+                               f"desired output type {self.dtype.name}")
+        if _arrays.broadcast_shapes(op, result.shape, self.shape) != tuple(self.shape):
+            raise InputError(f"{op}: output with shape {list(self.shape)} doesn't match the "
+                               f"broadcast shape {list(_arrays.broadcast_shapes(op, result.shape, self.shape))}")
+        if result.device != self.device:
+            result = result.to(self.device)
+        source = _arrays.expand(result._array, self.shape)
+        if _arrays.overlaps(source, self._array):   # x.copy_(x.t()): read all, then write
+            source = _arrays.contiguous(self._kernels, result.clone()._array)
+            source = _arrays.expand(source, self.shape)
+        self._kernels.cast(source, self._array)
+        self._version.value += 1
+        return self
+
+    def _inplace(self, op, compute, other=None):
+        """self = compute(), checked first; `other` is the second operand (for its grad)."""
+        self._check_inplace(op, isinstance(other, Tensor) and other.requires_grad)
+        with autograd.no_grad():
+            return self._assign(compute(), op)
+
+    def add_(self, other, alpha=1):
+        return self._inplace("add_", lambda: self.add(other, alpha=alpha), other)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace("sub_", lambda: self.sub(other, alpha=alpha), other)
+
+    def mul_(self, other):
+        return self._inplace("mul_", lambda: self * other, other)
+
+    def div_(self, other, rounding_mode=None):
+        return self._inplace("div_", lambda: self.div(other, rounding_mode=rounding_mode), other)
+
+    def pow_(self, exponent):
+        return self._inplace("pow_", lambda: self ** exponent, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace("clamp_", lambda: self.clamp(min, max))
+
+    clip_ = clamp_
+
+    def neg_(self):
+        return self._inplace("neg_", lambda: -self)
+
+    def abs_(self):
+        return self._inplace("abs_", self.abs)
+
+    def exp_(self):
+        return self._inplace("exp_", self.exp)
+
+    def log_(self):
+        return self._inplace("log_", self.log)
+
+    def sqrt_(self):
+        return self._inplace("sqrt_", self.sqrt)
+
+    def relu_(self):
+        return self._inplace("relu_", self.relu)
+
+    def sigmoid_(self):
+        return self._inplace("sigmoid_", self.sigmoid)
+
+    def tanh_(self):
+        return self._inplace("tanh_", self.tanh)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise InputError(f"fill_ only supports 0-dimension value tensor but got "
+                                   f"tensor with {value.ndim} dimensions")
+            return self._inplace("fill_", lambda: value.reshape(()), value)
+        self._check_inplace("fill_")
+        arithmetic.fill(self, value)
+        self._version.value += 1
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        if not isinstance(src, Tensor):
+            src = Tensor(src, device=self.device)
+        return self._inplace("copy_", lambda: src.to(self.device), src)
+
+    def masked_fill_(self, mask, value):
+        return self._inplace("masked_fill_", lambda: self.masked_fill(mask, value), value)
+
+    def uniform_(self, a=0.0, b=1.0):
+        self._check_inplace("uniform_")
+        arithmetic.random_fill(self, "uniform", a, b)
+        self._version.value += 1
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        self._check_inplace("normal_")
+        arithmetic.random_fill(self, "normal", mean, std)
+        self._version.value += 1
+        return self
+
+    def __setitem__(self, key, value):
+        self._check_inplace("__setitem__", isinstance(value, Tensor) and value.requires_grad)
+        with autograd.no_grad():
+            if not isinstance(value, Tensor):
+                value = self._operand(value, "__setitem__") if isinstance(value, numbers.Number) \
+                    else Tensor(value, device=self.device)
+            index.setitem(self, self._index_key(key), value.to(self.device))
+        self._version.value += 1
+
+    def __iadd__(self, other):
+        return self._augmented(other, "add_", Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._augmented(other, "sub_", Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._augmented(other, "mul_", Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._augmented(other, "div_", Tensor.__truediv__)
+
+    def _augmented(self, other, op, out_of_place):
+        """x += y: in place, as PyTorch, for tensors outside autograd; inside it (a residual
+        connection's `out += identity`), the out-of-place result, which Python binds to x."""
+        if autograd.is_grad_enabled() and (self.requires_grad or (
+                isinstance(other, Tensor) and other.requires_grad)):
+            if self.requires_grad and self._creator is None:
+                self._check_inplace(op)   # a leaf that requires grad: PyTorch's error
+            return out_of_place(self, other)
+        return getattr(self, op)(other)
+
+    # ================================================================ operands
+    def _operand(self, other, op):
+        """other as a tensor on this device: a Tensor as is (a 0-dim "cpu" tensor moves, as
+        PyTorch lets CPU scalars meet CUDA tensors), an array or list copied in."""
+        if isinstance(other, Tensor):
+            if other.device != self.device and other.ndim == 0 and other.device.type == "cpu":
+                return other.to(self.device)
+            return other
+        if isinstance(other, (np.ndarray, list, tuple)):
+            return Tensor(other, device=self.device)
+        if isinstance(other, numbers.Number):
+            return Tensor(other, device=self.device)
+        raise TypeError(f"{op}: unsupported operand type {type(other).__name__}")
+
+    def _binary(self, other, tensor_op, scalar_op, name):
+        if isinstance(other, numbers.Number) and not isinstance(other, complex):
+            return scalar_op(self, other)
+        return tensor_op(self, self._operand(other, name))
+
+    def _reflected(self, other, tensor_op, scalar_op, name):
+        """other OP self."""
+        if isinstance(other, numbers.Number) and not isinstance(other, complex):
+            return scalar_op(self, other)
+        return tensor_op(self._operand(other, name), self)
+
+    # ================================================================ arithmetic
+    def add(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return self._binary(other, arithmetic.add, arithmetic.add_scalar, "add")
+
+    def sub(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return self._binary(other, arithmetic.sub, arithmetic.sub_scalar, "sub")
+
+    subtract = sub
+
+    def mul(self, other):
+        return self._binary(other, arithmetic.mul, arithmetic.mul_scalar, "mul")
+
+    multiply = mul
+
+    def div(self, other, rounding_mode=None):
+        if rounding_mode is None:
+            return self._binary(other, arithmetic.div, arithmetic.div_scalar, "div")
+        if rounding_mode == "floor":
+            return self.floor_divide(other)
+        if rounding_mode == "trunc":
+            return arithmetic.trunc(self.div(other)) if self.dtype.is_floating_point or (
+                isinstance(other, Tensor) and other.dtype.is_floating_point) or \
+                isinstance(other, builtins.float) else arithmetic.trunc_divide(self, other)
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found '{rounding_mode}'")
+
+    divide = true_divide = div
+
+    def floor_divide(self, other):
+        return self._binary(other, arithmetic.floor_divide, arithmetic.floor_divide_scalar,
+                            "floor_divide")
+
+    def remainder(self, other):
+        return self._binary(other, arithmetic.remainder, arithmetic.remainder_scalar,
+                            "remainder")
+
+    def pow(self, exponent):
+        return self._binary(exponent, arithmetic.pow, arithmetic.pow_scalar, "pow")
+
+    def maximum(self, other):
+        return arithmetic.maximum(self, self._operand(other, "maximum"))
+
+    def minimum(self, other):
+        return arithmetic.minimum(self, self._operand(other, "minimum"))
+
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise InputError("clamp: at least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            result = self
+            if min is not None:
+                result = result.maximum(min)
+            if max is not None:
+                result = result.minimum(max)
+            return result
+        return arithmetic.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def matmul(self, other):
+        return linear.matmul(self, self._operand(other, "matmul"))
+
+    def mm(self, other):
+        if self.ndim != 2 or getattr(other, "ndim", 0) != 2:
+            raise InputError(f"mm: self and mat2 must be 2-D, got {tuple(self.shape)} and "
+                               f"{tuple(getattr(other, 'shape', ()))}")
+        return self.matmul(other)
+
+    def dot(self, other):
+        if self.ndim != 1 or getattr(other, "ndim", 0) != 1:
+            raise InputError("dot: 1D tensors expected")
+        return self.matmul(other)
+
+    def __add__(self, other):
+        return self.add(other)
+
+    def __radd__(self, other):
+        return self._reflected(other, arithmetic.add, arithmetic.add_scalar, "add")
 
     def __sub__(self, other):
-        return (arithmetic.sub if isinstance(other, Tensor) else arithmetic.sub_scalar)(self, other)
+        return self.sub(other)
 
     def __rsub__(self, other):
-        return arithmetic.rsub_scalar(self, other)
+        return self._reflected(other, arithmetic.sub, arithmetic.rsub_scalar, "sub")
 
     def __mul__(self, other):
-        return (arithmetic.mul if isinstance(other, Tensor) else arithmetic.mul_scalar)(self, other)
+        return self.mul(other)
 
-    __rmul__ = __mul__
+    def __rmul__(self, other):
+        return self._reflected(other, arithmetic.mul, arithmetic.mul_scalar, "mul")
 
     def __truediv__(self, other):
-        if isinstance(other, Tensor):
-            raise TypeError("div: dividing by a tensor is not supported; divide by a Python "
-                            "number")
-        return arithmetic.div_scalar(self, other)
+        return self.div(other)
+
+    def __rtruediv__(self, other):
+        return self._reflected(other, arithmetic.div, arithmetic.rdiv_scalar, "div")
+
+    def __floordiv__(self, other):
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other):
+        return self._reflected(other, arithmetic.floor_divide,
+                               arithmetic.rfloor_divide_scalar, "floor_divide")
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        return self._reflected(other, arithmetic.remainder, arithmetic.rremainder_scalar,
+                               "remainder")
+
+    def __pow__(self, exponent):
+        return self.pow(exponent)
+
+    def __rpow__(self, base):
+        return self._reflected(base, arithmetic.pow, arithmetic.rpow_scalar, "pow")
+
+    def __matmul__(self, other):
+        return self.matmul(other)
+
+    def __rmatmul__(self, other):
+        return linear.matmul(self._operand(other, "matmul"), self)
 
     def __neg__(self):
         return arithmetic.neg(self)
 
-    def sum(self):
-        return reduce.sum_all(self)
+    neg = negative = __neg__
 
-    def mean(self):
-        return reduce.mean_all(self)
+    def __pos__(self):
+        return self
 
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return shape_ops.reshape(self, shape)
+    def __abs__(self):
+        return arithmetic.abs(self)
 
-    view = reshape
+    abs = absolute = __abs__
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        return shape_ops.flatten(self, start_dim, end_dim)
+    def exp(self):
+        return arithmetic.exp(self)
+
+    def log(self):
+        return arithmetic.log(self)
+
+    def log2(self):
+        return arithmetic.log2(self)
+
+    def log10(self):
+        return arithmetic.log10(self)
+
+    def log1p(self):
+        return arithmetic.log1p(self)
+
+    def expm1(self):
+        return arithmetic.expm1(self)
+
+    def sqrt(self):
+        return arithmetic.sqrt(self)
+
+    def rsqrt(self):
+        return arithmetic.rsqrt(self)
+
+    def square(self):
+        return arithmetic.square(self)
+
+    def reciprocal(self):
+        return arithmetic.reciprocal(self)
+
+    def erf(self):
+        return arithmetic.erf(self)
+
+    def sign(self):
+        return arithmetic.sign(self)
+
+    def floor(self):
+        return arithmetic.floor(self)
+
+    def ceil(self):
+        return arithmetic.ceil(self)
+
+    def round(self, decimals=0):
+        if decimals:
+            scale = 10.0 ** decimals
+            return arithmetic.round(self * scale) / scale
+        return arithmetic.round(self)
+
+    def trunc(self):
+        return arithmetic.trunc(self)
+
+    def sigmoid(self):
+        return activation.sigmoid(self)
+
+    def tanh(self):
+        return activation.tanh(self)
 
     def relu(self):
         return activation.relu(self)
 
-    def argmax(self, dim=None):
-        """Host-side argmax (no gradient), for accuracy bookkeeping."""
-        values = self.numpy()
-        return Tensor(values.argmax() if dim is None else values.argmax(axis=dim))
+    def softmax(self, dim, dtype=None):
+        return activation.softmax(self if dtype is None else self.to(dtype), dim)
 
+    def log_softmax(self, dim, dtype=None):
+        return activation.log_softmax(self if dtype is None else self.to(dtype), dim)
 
-def tensor(data, device=None, requires_grad=False) -> Tensor:
-    """Make a tensor: float data becomes float32, integer data (class labels) int64."""
-    return Tensor(data, device=device, requires_grad=requires_grad)
+    # ================================================================ comparisons and logic
+    def _compare(self, other, op):
+        if isinstance(other, numbers.Number) and not isinstance(other, complex):
+            return compare.compare_scalar(op, self, other)
+        return compare.compare(op, self, self._operand(other, op))
 
+    def eq(self, other):
+        return self._compare(other, "eq")
 
-def from_dlpack(obj) -> Tensor:
-    """A Tensor sharing memory with `obj` (no copy): a PyTorch tensor, a CuPy or NumPy array,
-    anything with __cuda_array_interface__ or __dlpack__ (float32 or int64, C-contiguous)."""
-    array, device = interop.shared_array(obj)
-    return Tensor._from_array(array, device)
+    def ne(self, other):
+        return self._compare(other, "ne")
 
+    def lt(self, other):
+        return self._compare(other, "lt")
 
-def from_numpy(array: np.ndarray) -> Tensor:
-    """A "cpu" Tensor sharing `array`'s memory (float32, int64 or bool, C-contiguous): each
-    sees the other's changes, as torch.from_numpy."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
-    if array.dtype not in (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_)):
-        raise TypeError(f"from_numpy: gpucnn shares float32, int64 or bool arrays, got "
-                        f"{array.dtype} (shape {array.shape}); gpucnn.tensor(array) converts "
-                        f"a copy")
-    if not array.flags.c_contiguous:
-        raise ValueError(f"from_numpy: needs a C-contiguous array, got shape {array.shape} with "
-                         f"strides {array.strides}; gpucnn.tensor(array) makes a contiguous copy")
-    return Tensor._from_array(array, "cpu")
+    def le(self, other):
+        return self._compare(other, "le")
+
+    def gt(self, other):
+        return self._compare(other, "gt")
+
+    def ge(self, other):
+        return self._compare(other, "ge")
+
+    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
+    less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+
+    def equal(self, other) -> builtins.bool:
+        """True when other has this shape and these values (torch.equal)."""
+        return isinstance(other, Tensor) and other.shape == self.shape and \
+            builtins.bool(self.eq(other).all())
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins.bool:
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).all())
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        other = self._operand(other, "isclose")
+        close = (self - other).abs() <= atol + rtol * other.abs()
+        close = close | (self == other)
+        if equal_nan:
+            close = close | (self.isnan() & other.isnan())
+        return close
+
+    def isnan(self):
+        return compare.test("isnan", self)
+
+    def isinf(self):
+        return compare.test("isinf", self)
+
+    def isfinite(self):
+        return compare.test("isfinite", self)
+
+    def logical_not(self):
+        return compare.logical_not(self)
+
+    def logical_and(self, other):
+        return compare.logical("and", self.bool(), self._operand(other, "logical_and").bool())
+
+    def logical_or(self, other):
+        return compare.logical("or", self.bool(), self._operand(other, "logical_or").bool())
+
+    def logical_xor(self, other):
+        return compare.logical("xor", self.bool(), self._operand(other, "logical_xor").bool())
+
+    def __and__(self, other):
+        return compare.logical("and", self, self._operand(other, "and"))
+
+    def __or__(self, other):
+        return compare.logical("or", self, self._operand(other, "or"))
+
+    def __xor__(self, other):
+        return compare.logical("xor", self, self._operand(other, "xor"))
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+
+    def __invert__(self):
+        return compare.invert(self)
+
+    bitwise_not = __invert__
+
+    def where(self, condition, other):
+        return compare.where(condition, self, self._operand(other, "where"))
+
+    def masked_fill(self, mask, value):
+        if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
+            raise InputTypeError(f"masked_fill only supports boolean masks, got "
+                               f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        value = value if isinstance(value, Tensor) else Tensor(value, device=self.device,
+                                                               dtype=self.dtype)
+        return compare.where(mask.to(self.device), value.to(self.dtype), self)
+
+    # ================================================================ reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return reduce.sum(x, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return reduce.mean(x, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        return reduce.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        return reduce.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return reduce.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return reduce.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return reduce.var(self, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return reduce.var(self, dim, unbiased, keepdim, correction).sqrt()
+
+    def logsumexp(self, dim, keepdim=False):
+        return reduce.logsumexp(self, dim, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return reduce.norm(self if dtype is None else self.to(dtype), p, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return reduce.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return reduce.all(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return (self != 0).sum(dim)
+
+    # ================================================================ shapes and views
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, type)):
+            raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
+        return shape_ops.view(self, _dims(shape, "view"))
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape(self, *shape):
+        return shape_ops.reshape(self, _dims(shape, "reshape"))
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return shape_ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        dim = self._dim(dim, "unflatten")
+        return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1:])
+
+    def permute(self, *dims):
+        return shape_ops.permute(self, _dims(dims, "permute"))
+
+    def transpose(self, dim0, dim1):
+        return shape_ops.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise InputError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    @property
+    def T(self):  # noqa: N802
+        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):  # noqa: N802
+        return self.transpose(-2, -1)
+
+    def unsqueeze(self, dim):
+        return shape_ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return shape_ops.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        return shape_ops.expand(self, _dims(sizes, "expand"))
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        return shape_ops.repeat(self, _dims(sizes, "repeat"))
+
+    def contiguous(self, memory_format=None):
+        return shape_ops.contiguous(self)
+
+    def _contiguous_array(self):
+        return _arrays.contiguous(self._kernels, self._array)
+
+    def clone(self, memory_format=None):
+        return shape_ops.clone(self)
+
+    def chunk(self, chunks, dim=0):
+        return shape_ops.chunk(self, chunks, dim)
+
+    def split(self, split_size_or_sections, dim=0):
+        return shape_ops.split(self, split_size_or_sections, dim)
+
+    def narrow(self, dim, start, length):
+        return shape_ops.narrow(self, dim, start, length)
+
+    def unbind(self, dim=0):
+        dim = self._dim(dim, "unbind")
+        return tuple(shape_ops.select(self, dim, i) for i in range(self.shape[dim]))
+
+    # ================================================================ indexing
+    def _index_key(self, key):
+        """key with lists, NumPy arrays and nested sequences made tensors on this device."""
+        items = key if isinstance(key, tuple) else (key,)
+        converted = []
+        for k in items:
+            if isinstance(k, (list, np.ndarray)):
+                k = Tensor(k, device=self.device)
+                if k.dtype.is_floating_point:
+                    raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                     "tensors")
+            elif isinstance(k, Tensor):
+                k = k.to(self.device) if k.device != self.device else k
+            converted.append(k)
+        return tuple(converted)
+
+    def __getitem__(self, key):
+        return index.getitem(self, self._index_key(key))
+
+    def __iter__(self):
+        if not self.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def index_select(self, dim, index_tensor):
+        dim = self._dim(dim, "index_select")
+        return self[(slice(None),) * dim + (index_tensor,)]
+
+    def masked_select(self, mask):
+        return self[mask.expand_as(self) if mask.shape != self.shape else mask]
+
+    def nonzero(self, as_tuple=False):
+        return index.nonzero(self, as_tuple)
+
+    # ================================================================ new tensors like this
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return Tensor(data, device=device or self.device, requires_grad=requires_grad,
+                      dtype=dtype or self.dtype)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_dims(size, "new_zeros"), 0, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_dims(size, "new_ones"), 1, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_dims(size, "new_empty"), 0, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        device = resolve_device(device or self.device)
+        dtype = dtypes.resolve(dtype or self.dtype, "new_full")
+        array = backend(device).empty(tuple(size), dtype.numpy)
+        out = Tensor._from_array(array, device)
+        arithmetic.fill(out, fill_value)
+        return out.requires_grad_(requires_grad) if requires_grad else out

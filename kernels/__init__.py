@@ -9,18 +9,24 @@ two tables that the engine dispatches through:
     CUDA["conv2d_forward"] is conv2d.conv2d_forward_cuda
 
 An op missing either twin, or named by two modules, stops the import. All float data is
-float32, images are NCHW, every array is C-contiguous.
+float32, images are NCHW; the elementwise, reduce and index kernels take strided views
+(kernels/_views.py), the others C-contiguous arrays.
 
     conv2d.py         convolution: contract, geometry, checks, both twins' entry points
       conv2d_im2col.py  its CPU work: im2col lowering + BLAS, per image or batched
       conv2d_cuda.py    its CUDA kernels: direct, implicit GEMM, implicit GEMM with launch bounds
     max_pool2d.py     max pooling forward (with argmax indices) and backward
     matmul.py         op(a) . op(b) (+ bias): CUDA versions naive, shared tiles, register tiles
-    elementwise.py    ReLU, axpby, mul, affine, fill, broadcast_scalar, sum_axes02
+    elementwise.py    every elementwise op over any layout: unary, binary (broadcast views),
+                      compare, isnan/isinf, where, cast, ramp; formulas in map_ops.py
+    reduce.py         sum, max, min, argmax, argmin over a strided 4-D view (deterministic)
+    index.py          gather, scatter (deterministic, no atomics), nonzero: advanced indexing
+    random.py         Philox4x32-10 counter-based random numbers, the same on CPU and GPU
     softmax_xent.py   softmax cross-entropy forward and backward
     optim.py          fused SGD-momentum and Adam updates
     _checks.py        what every launcher does first: check shapes, dtypes, device; allocate
     _device_functions.py  device code the CUDA kernels share (register tiles, block sum)
+    _views.py         strided views of NumPy and device arrays: the one place that builds them
     _registry.py      every CUDA kernel with its signature (for the PTX tests), Twins
     _blas.py, _cblas.py   the CPU twins' BLAS: single-threaded calls, cblas_sgemm from NumPy's
     ptx_report.py     `python -m gpucnn.kernels.ptx_report`: PTX, registers, spills per kernel
@@ -28,10 +34,10 @@ float32, images are NCHW, every array is C-contiguous.
 Each module with a version ladder says so in VERSIONS and DEFAULT_VERSION (the others hold one
 version, VERSIONS = (1,)); its CUDA launchers take `version=`.
 """
-from . import conv2d, elementwise, matmul, max_pool2d, optim, softmax_xent
+from . import conv2d, elementwise, index, matmul, max_pool2d, optim, random, reduce, softmax_xent
 from ._registry import KERNELS, Twins  # noqa: F401
 
-MODULES = (conv2d, max_pool2d, matmul, elementwise, softmax_xent, optim)
+MODULES = (conv2d, max_pool2d, matmul, elementwise, reduce, index, random, softmax_xent, optim)
 
 
 def _join(modules):

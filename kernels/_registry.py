@@ -43,14 +43,21 @@ class Twins(NamedTuple):
 
 
 def _types_tag(signature: str) -> str:
-    """'void(float32[::1], int64)' -> 'float32,int64': tells a kernel's specialisations apart."""
+    """'void(float32[:, ::1], int64)' -> 'float32,int64', every argument's type without its
+    layout: tells a kernel's specialisations apart (commas inside [...] or (...) belong to
+    one argument)."""
     inside = signature[signature.index("(") + 1:signature.rindex(")")]
-    kinds = []
-    for arg in inside.split(","):
-        kind = arg.strip().split("[")[0]
-        if kind and kind not in kinds:
-            kinds.append(kind)
-    return ",".join(kinds)
+    args, depth, current = [], 0, ""
+    for ch in inside:
+        if ch == "," and depth == 0:
+            args.append(current)
+            current = ""
+            continue
+        depth += ch in "[("
+        depth -= ch in "])"
+        current += ch
+    args.append(current)
+    return ",".join(arg.strip().split("[")[0] for arg in args if arg.strip())
 
 
 def cuda_kernel(*signatures: str, float64_ok: bool = False, name: str | None = None,

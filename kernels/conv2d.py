@@ -5,8 +5,8 @@
     conv2d_backward_weight(x, dy, w_shape, stride, padding, dilation, groups, out=None) -> dw (K, C/g, R, S)
 
 y[n, k, p, q] = b[k] + sum over c in k's group, r, s of w[k, c, r, s] x[n, c, p*sh - pt + r*dh,
-q*sw - pl + s*dw], zero outside x. The bias gradient is a per-channel sum of dy: elementwise.py's
-sum_axes02 over dy viewed as (N, K, P*Q), the one shared by the linear layer.
+q*sw - pl + s*dw], zero outside x. The bias gradient is a per-channel sum of dy: reduce.py's sum over
+dy viewed as (1, K, N, P*Q), the kernel every reduction shares.
 
 Each op has a `_cpu` twin (NumPy arrays) and a `_cuda` launcher (numba device arrays, plus a
 keyword-only `version=`), both here. Geometry arrives normalised: stride (sh, sw), padding

@@ -30,8 +30,8 @@ Backward weight reduces over N*P*Q, which is large while Kg x Cg*R*S is small, s
 that reduction into `splits` contiguous chunks (split-K): each chunk's partial product lands in
 its own slice of a partial buffer, and a second kernel sums the slices in a fixed order. No
 atomics anywhere, and the split count depends only on the shapes, so the weight gradient is
-bit-reproducible from run to run. (The bias gradient is a per-channel sum: elementwise.py's
-sum_axes02, shared with the linear layer.)
+bit-reproducible from run to run. (The bias gradient is a per-channel sum: reduce.py's, shared with
+every reduction.)
 
 All accumulation is float32. Scalars reach the kernels as int32, exactly as declared.
 """

@@ -1,31 +1,49 @@
-"""Elementwise ops and the sums the engine needs.
+"""Elementwise ops over arrays of any layout, and the copy every layout change goes through.
 
-    relu_forward(x)                 out = max(x, 0)  (NaN passes through, as in torch.relu)
-    relu_backward(dy, x)            dx = dy where x > 0, else 0
-    axpby(a, b, alpha, beta)        out = alpha*a + beta*b   (add, subtract, accumulate with out=a)
-    mul(a, b)                       out = a*b
-    affine(a, alpha, beta)          out = alpha*a + beta     (scale, add a scalar, negate)
-    fill(out, value)                out[:] = value
-    broadcast_scalar(src, size)     out[i] = src[0]: the backward of a full sum, the scalar read
-                                    on the device, so it never travels to the host
-    sum_axes02(x)                   x (A, B, C) -> (B,), summed over axes 0 and 2
+    unary(op, x, out=None, p=0, q=0)      out = f(x)        map_ops.unary_float/int/bool by dtype
+    binary(op, a, b, out=None, p=0, q=0)  out = f(a, b)     map_ops.binary_float/int/bool
+    compare(op, a, b, out=None)           out (bool) = a OP b
+    compare_scalar(op, x, p, out=None)    out (bool) = x OP p
+    test(op, x, out=None)                 out (bool) = isnan / isinf / isfinite(x), float32 x
+    where(cond, a, b, out=None)           out = a where cond else b
+    cast(x, out)                          out = x in out's dtype (a plain copy when they agree)
+    ramp(out, start, step, end, half)     out[i] = start + i*step for i < half, else
+                                          end - (n-1-i)*step: arange (half = n) and linspace
 
-Elementwise ops work on flat views: they accept any rank (inputs and `out` of one shape) and
-hand the kernels 1-D arrays. `out` may alias an input (each element is read before it is
-written, by the same thread). The CUDA kernels use grid-stride loops over a grid capped at
-MAX_BLOCKS blocks, so any size runs with a bounded launch.
+The formulas live in map_ops.py, written once for both twins; an op is a map_ops code. Inputs
+and out have one shape: broadcasting is done by the engine with zero-stride views
+(kernels/_views.py), so one kernel per family serves every op and every broadcast pattern. Any
+non-negative strides work; out may alias an input exactly (each element is read, then written,
+by one thread), but must not overlap it otherwise, and must not repeat an element (no zero
+strides in out). Each op returns `out`.
 
-sum_axes02 is the one bias-gradient reduction: the linear layer's over (N, K, 1), the
-convolution's over (N, K, P*Q); full sums view x as (1, 1, size). It is deterministic on both
-devices and on any thread count: no atomics, every output reduced in a fixed order (on the GPU
-by one block, a shared-memory tree; on the CPU each row in float64, the rows added in order).
+dtypes: float32, int64 and bool compute (both inputs of a binary op, and out unless the op
+makes bools, share one of them; the engine promotes first); `cast` also reads and writes int32.
+
+Layouts. When every array is C-contiguous the loops are flat (1-D). Otherwise the arrays' dims
+are coalesced (dims every array walks contiguously become one) and padded to 4; arrays with
+more than 4 dims left after that are cut into 4-D pieces by their leading dims, one launch per
+piece. The CUDA kernels run grid-stride loops over a grid capped at MAX_BLOCKS blocks, finding
+a strided element from the flat index; the CPU twins run numba parallel loops, over chunks of
+CPU_CHUNK elements in the strided layout.
+
+Each output element depends on its inputs alone: results do not depend on the thread count or
+the device (up to the last bit of the math library's exp, log, tanh, erf).
 """
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import ceil_div, check_array, output
-from ._device_functions import block_tree_sum
+from . import _views
+from ._checks import ceil_div, check_device, check_host, is_c_contiguous
+from ._device_functions import unravel4
 from ._registry import Twins, cuda_kernel
+from .map_ops import compare_cpu as compare_formula_cpu
+from .map_ops import (B_ADD, B_MUL, B_RELU_GRAD, B_SUB, U_ADD, U_AFFINE, U_COPY, U_MUL, U_RELU,
+                      binary_bool_cpu, binary_bool_gpu, binary_float_cpu, binary_float_gpu,
+                      binary_int_cpu, binary_int_gpu, compare_gpu,
+                      compare_scalar_gpu, convert_gpu, test_float_cpu, test_float_gpu,
+                      unary_bool_cpu, unary_bool_gpu, unary_float_cpu, unary_float_gpu,
+                      unary_int_cpu, unary_int_gpu)
 
 VERSIONS = (1,)
 DEFAULT_VERSION = 1
@@ -34,350 +52,775 @@ THREADS = 256
 # Enough blocks to fill an H100 (132 SMs x 8 blocks of 256) several times over; larger arrays
 # are covered by the grid-stride loops. Tests lower it to exercise the stride.
 MAX_BLOCKS = 4096
+MAX_DIMS = 4
+CPU_CHUNK = 4096   # elements per task of the CPU strided loops
+
+FLOAT32, INT64, INT32, BOOL = (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.int32),
+                               np.dtype(np.bool_))
+COMPUTE_DTYPES = (FLOAT32, INT64, BOOL)
+CAST_DTYPES = (FLOAT32, INT64, INT32, BOOL)
+_TYPE_NAMES = {FLOAT32: "float32", INT64: "int64", INT32: "int32", BOOL: "b1"}
+_COMPUTE_TYPES = ("float32", "int64", "b1")
 
 
 def grid_1d(n: int) -> int:
     return max(1, min(ceil_div(n, THREADS), MAX_BLOCKS))
 
 
-def _flat(a):
-    # Contiguous (checked before), so this is a view for NumPy and device arrays alike.
-    return a.reshape(a.size)
+# ================================================================ layouts
+
+def _plan(out, *inputs):
+    """The launches that cover `out`: a list of (layout, arrays) with arrays = inputs + [out]
+    as flat 1-D arrays ("flat") or 4-D strided views ("strided")."""
+    arrays = [*inputs, out]
+    if out.size == 0:
+        return []
+    if all(is_c_contiguous(a) for a in arrays):
+        return [("flat", [a.reshape(a.size) for a in arrays])]
+    shape, strides = _views.coalesce(out.shape, *(_views.element_strides(a) for a in arrays))
+    if len(shape) <= MAX_DIMS:
+        pad = MAX_DIMS - len(shape)
+        return [("strided", [_views.as_strided(a, (1,) * pad + shape, (0,) * pad + s)
+                             for a, s in zip(arrays, strides)])]
+    lead = shape[:-MAX_DIMS]
+    pieces = []
+    for index in np.ndindex(*lead):
+        pieces.append(("strided", [
+            _views.as_strided(a, shape[-MAX_DIMS:], s[-MAX_DIMS:],
+                              sum(i * st for i, st in zip(index, s[:-MAX_DIMS])))
+            for a, s in zip(arrays, strides)]))
+    return pieces
 
 
-def _prepare(op, on_device, out, **arrays):
-    """Same-shaped float32 contiguous inputs on the right device; `out` checked or allocated."""
-    (first_name, first), *rest = arrays.items()
-    for name, a in arrays.items():
-        check_array(op, name, a)
-        if tuple(a.shape) != tuple(first.shape):
-            raise ValueError(f"{op}: {name} has shape {tuple(a.shape)}, {first_name} has "
-                             f"{tuple(first.shape)}; they must match")
-    return output(op, on_device, out, tuple(first.shape), **arrays)
+def _check(op_name, on_device, out, out_dtypes, *named):
+    """Every array of `named` ((name, array, allowed dtypes), ...) of out's shape and of an
+    allowed dtype, on the launcher's side of the bus; out of an allowed dtype, with no
+    repeated element."""
+    side = check_device if on_device else check_host
+    for name, a, allowed in (*named, ("out", out, out_dtypes)):
+        if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+            raise TypeError(f"{op_name}: {name} must be an array, got {type(a).__name__}")
+        side(op_name, name, a)
+        if np.dtype(a.dtype) not in allowed:
+            raise TypeError(f"{op_name}: {name} is {np.dtype(a.dtype).name} (shape "
+                            f"{tuple(a.shape)}); expected {', '.join(d.name for d in allowed)}")
+        if tuple(a.shape) != tuple(out.shape):
+            raise ValueError(f"{op_name}: {name} has shape {tuple(a.shape)}, out has "
+                             f"{tuple(out.shape)}; broadcast with a view first")
+        if min(a.strides, default=0) < 0:
+            raise ValueError(f"{op_name}: {name} has negative strides {tuple(a.strides)}")
+    if out.size and any(s == 0 and n > 1 for s, n in zip(out.strides, out.shape)):
+        raise ValueError(f"{op_name}: out (shape {tuple(out.shape)}, strides "
+                         f"{tuple(out.strides)}) repeats elements; write into a real array")
 
 
-# ---------------------------------------------------------------- CUDA kernels
-
-@cuda_kernel("void(float32[::1], float32[::1])")
-def _relu_forward_kernel(x, out):
-    for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        v = x[i]
-        out[i] = float32(0.0) if v < float32(0.0) else v
-
-
-@cuda_kernel("void(float32[::1], float32[::1], float32[::1])")
-def _relu_backward_kernel(dy, x, dx):
-    for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        dx[i] = dy[i] if x[i] > float32(0.0) else float32(0.0)
+def _arrays(op_name, on_device, **named):
+    """Each argument an array on the launcher's side of the bus (checked before out is
+    allocated from their shapes)."""
+    side = check_device if on_device else check_host
+    for name, a in named.items():
+        if isinstance(a, type) or not hasattr(a, "shape") or not hasattr(a, "dtype"):
+            raise TypeError(f"{op_name}: {name} must be an array, got {type(a).__name__}")
+        side(op_name, name, a)
 
 
-@cuda_kernel("void(float32[::1], float32[::1], float32, float32, float32[::1])")
-def _axpby_kernel(a, b, alpha, beta, out):
-    for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
-        out[i] = alpha * a[i] + beta * b[i]
+def _allocate(on_device, shape, dtype):
+    return cuda.device_array(shape, dtype) if on_device else np.empty(shape, dtype)
 
 
-@cuda_kernel("void(float32[::1], float32[::1], float32[::1])")
-def _mul_kernel(a, b, out):
-    for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
-        out[i] = a[i] * b[i]
+def _scalar(dtype, value):
+    return {FLOAT32: np.float32, INT64: np.int64, BOOL: np.bool_}[np.dtype(dtype)](value)
 
 
-@cuda_kernel("void(float32[::1], float32, float32, float32[::1])")
-def _affine_kernel(a, alpha, beta, out):
-    for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
-        out[i] = alpha * a[i] + beta
+def _run(on_device, kernels, plan, op, *scalars):
+    """Each piece of `plan` through kernels["flat"] or kernels["strided"] (CUDA kernels on a
+    grid covering the piece's out, or CPU twins), with the op code first."""
+    for layout, arrays in plan:
+        args = (np.int32(op), *arrays, *scalars)
+        if on_device:
+            kernels[layout][grid_1d(arrays[-1].size), THREADS](*args)
+        else:
+            kernels[layout](*args)
 
 
-@cuda_kernel("void(float32[::1], float32)")
-def _fill_kernel(out, value):
+# ================================================================ CUDA kernels
+# One kernel per (family, layout): "flat" kernels take C-contiguous 1-D arrays, "strided"
+# ones 4-D arrays of any strides and find a thread's element from its flat index. Families
+# whose formula serves every dtype are compiled once per dtype (several signatures).
+
+def _sig(*types, scalars=(), strided=False):
+    """'void(int32, float32[::1], ..., float32, float32)': an op code, arrays, scalars."""
+    layout = "[:, :, :, :]" if strided else "[::1]"
+    arrays = [f"{t}{layout}" for t in types]
+    return f"void({', '.join(['int32', *arrays, *scalars])})"
+
+
+def _sigs(types_list, strided):
+    """One signature per (array types, scalar types) pair."""
+    return [_sig(*arrays, scalars=scalars, strided=strided) for arrays, scalars in types_list]
+
+
+def _unary_types(t):
+    return [((t, t), (t, t))]
+
+
+@cuda_kernel(*_sigs(_unary_types("float32"), False))
+def _unary_float_flat_kernel(op, x, out, p, q):
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = value
+        out[i] = unary_float_gpu(op, x[i], p, q)
 
 
-@cuda_kernel("void(float32[::1], float32[::1])")
-def _broadcast_scalar_kernel(out, src):
-    value = src[0]
+@cuda_kernel(*_sigs(_unary_types("float32"), True))
+def _unary_float_strided_kernel(op, x, out, p, q):
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = value
+        a, b, c, d = unravel4(i, out.shape)
+        out[a, b, c, d] = unary_float_gpu(op, x[a, b, c, d], p, q)
 
 
-# sum_axes02 has two layouts to keep reads coalesced: when C is long, a block walks the (a, c)
-# plane of one b with consecutive threads on consecutive c; when C is short (the linear bias
-# gradient has C = 1), consecutive threads take consecutive b instead and loop over a.
-SUM_WIDE_MIN_C = 32
-SUM_NARROW_B = 32      # b values per block (one warp wide)
-SUM_NARROW_ROWS = 8    # threads per b, striding over a
+@cuda_kernel(*_sigs(_unary_types("int64"), False))
+def _unary_int_flat_kernel(op, x, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = unary_int_gpu(op, x[i], p, q)
 
 
-@cuda_kernel("void(float32[:, :, ::1], float32[::1])")
-def _sum_axes02_wide_kernel(x, out):
-    n_a, n_b, n_c = x.shape
-    b = cuda.blockIdx.x
-    tid = cuda.threadIdx.x
-    partial = cuda.shared.array(THREADS, float32)
-    acc = float32(0.0)
-    for idx in range(tid, n_a * n_c, THREADS):
-        acc += x[idx // n_c, b, idx % n_c]
-    partial[tid] = acc
-    block_tree_sum(partial, tid, THREADS)
-    if tid == 0:
-        out[b] = partial[0]
+@cuda_kernel(*_sigs(_unary_types("int64"), True))
+def _unary_int_strided_kernel(op, x, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        a, b, c, d = unravel4(i, out.shape)
+        out[a, b, c, d] = unary_int_gpu(op, x[a, b, c, d], p, q)
 
 
-@cuda_kernel("void(float32[:, :, ::1], float32[::1])")
-def _sum_axes02_narrow_kernel(x, out):
-    n_a, n_b, n_c = x.shape
-    col = cuda.threadIdx.x
-    row = cuda.threadIdx.y
-    b = cuda.blockIdx.x * SUM_NARROW_B + col
-    partial = cuda.shared.array((SUM_NARROW_ROWS, SUM_NARROW_B), float32)
-    acc = float32(0.0)
-    if b < n_b:
-        for a in range(row, n_a, SUM_NARROW_ROWS):
-            for c in range(n_c):
-                acc += x[a, b, c]
-    partial[row, col] = acc
-    cuda.syncthreads()
-    step = SUM_NARROW_ROWS // 2
-    while step > 0:
-        if row < step:
-            partial[row, col] += partial[row + step, col]
-        cuda.syncthreads()
-        step //= 2
-    if row == 0 and b < n_b:
-        out[b] = partial[0, col]
+@cuda_kernel(*_sigs(_unary_types("b1"), False))
+def _unary_bool_flat_kernel(op, x, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = unary_bool_gpu(op, x[i], p, q)
 
 
-# ---------------------------------------------------------------- CPU twins
+@cuda_kernel(*_sigs(_unary_types("b1"), True))
+def _unary_bool_strided_kernel(op, x, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        a, b, c, d = unravel4(i, out.shape)
+        out[a, b, c, d] = unary_bool_gpu(op, x[a, b, c, d], p, q)
 
-@njit(parallel=True, cache=True)
-def _relu_forward_njit(x, out):
-    for i in prange(x.size):
+
+def _binary_types(t):
+    return [((t, t, t), (t, t))]
+
+
+@cuda_kernel(*_sigs(_binary_types("float32"), False))
+def _binary_float_flat_kernel(op, a, b, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = binary_float_gpu(op, a[i], b[i], p, q)
+
+
+@cuda_kernel(*_sigs(_binary_types("float32"), True))
+def _binary_float_strided_kernel(op, a, b, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        i0, i1, i2, i3 = unravel4(i, out.shape)
+        out[i0, i1, i2, i3] = binary_float_gpu(op, a[i0, i1, i2, i3], b[i0, i1, i2, i3], p, q)
+
+
+@cuda_kernel(*_sigs(_binary_types("int64"), False))
+def _binary_int_flat_kernel(op, a, b, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = binary_int_gpu(op, a[i], b[i], p, q)
+
+
+@cuda_kernel(*_sigs(_binary_types("int64"), True))
+def _binary_int_strided_kernel(op, a, b, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        i0, i1, i2, i3 = unravel4(i, out.shape)
+        out[i0, i1, i2, i3] = binary_int_gpu(op, a[i0, i1, i2, i3], b[i0, i1, i2, i3], p, q)
+
+
+@cuda_kernel(*_sigs(_binary_types("b1"), False))
+def _binary_bool_flat_kernel(op, a, b, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = binary_bool_gpu(op, a[i], b[i], p, q)
+
+
+@cuda_kernel(*_sigs(_binary_types("b1"), True))
+def _binary_bool_strided_kernel(op, a, b, out, p, q):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        i0, i1, i2, i3 = unravel4(i, out.shape)
+        out[i0, i1, i2, i3] = binary_bool_gpu(op, a[i0, i1, i2, i3], b[i0, i1, i2, i3], p, q)
+
+
+_COMPARE_TYPES = [((t, t, "b1"), ()) for t in _COMPUTE_TYPES]
+
+
+@cuda_kernel(*_sigs(_COMPARE_TYPES, False))
+def _compare_flat_kernel(op, a, b, out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = compare_gpu(op, a[i], b[i], a[i], a[i])
+
+
+@cuda_kernel(*_sigs(_COMPARE_TYPES, True))
+def _compare_strided_kernel(op, a, b, out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        i0, i1, i2, i3 = unravel4(i, out.shape)
+        x = a[i0, i1, i2, i3]
+        out[i0, i1, i2, i3] = compare_gpu(op, x, b[i0, i1, i2, i3], x, x)
+
+
+_COMPARE_SCALAR_TYPES = [((t, "b1"), (t,)) for t in _COMPUTE_TYPES]
+
+
+@cuda_kernel(*_sigs(_COMPARE_SCALAR_TYPES, False))
+def _compare_scalar_flat_kernel(op, x, out, p):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = compare_scalar_gpu(op, x[i], p, p)
+
+
+@cuda_kernel(*_sigs(_COMPARE_SCALAR_TYPES, True))
+def _compare_scalar_strided_kernel(op, x, out, p):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        a, b, c, d = unravel4(i, out.shape)
+        out[a, b, c, d] = compare_scalar_gpu(op, x[a, b, c, d], p, p)
+
+
+@cuda_kernel(*_sigs([(("float32", "b1"), ())], False))
+def _test_flat_kernel(op, x, out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         v = x[i]
-        out[i] = np.float32(0.0) if v < 0 else v
-
-
-@njit(parallel=True, cache=True)
-def _relu_backward_njit(dy, x, dx):
-    for i in prange(x.size):
-        dx[i] = dy[i] if x[i] > 0 else np.float32(0.0)
-
-
-@njit(parallel=True, cache=True)
-def _axpby_njit(a, b, alpha, beta, out):
-    for i in prange(a.size):
-        out[i] = alpha * a[i] + beta * b[i]
-
-
-@njit(parallel=True, cache=True)
-def _mul_njit(a, b, out):
-    for i in prange(a.size):
-        out[i] = a[i] * b[i]
+        out[i] = test_float_gpu(op, v, v, v)
+
+
+@cuda_kernel(*_sigs([(("float32", "b1"), ())], True))
+def _test_strided_kernel(op, x, out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        a, b, c, d = unravel4(i, out.shape)
+        v = x[a, b, c, d]
+        out[a, b, c, d] = test_float_gpu(op, v, v, v)
+
+
+_WHERE_TYPES = [(("b1", t, t, t), ()) for t in _COMPUTE_TYPES]
 
 
-@njit(parallel=True, cache=True)
-def _affine_njit(a, alpha, beta, out):
-    for i in prange(a.size):
-        out[i] = alpha * a[i] + beta
+@cuda_kernel(*_sigs(_WHERE_TYPES, False))
+def _where_flat_kernel(op, cond, a, b, out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = a[i] if cond[i] else b[i]
 
 
-@njit(parallel=True, cache=True)
-def _fill_njit(out, value):
-    for i in prange(out.size):
-        out[i] = value
-
-
-@njit(parallel=True, cache=True)
-def _broadcast_scalar_njit(out, src):
-    value = src[0]
-    for i in prange(out.size):
-        out[i] = value
-
-
-@njit(parallel=True, cache=True)
-def _sum_axes02_njit(x, out):
-    # Rows of x (one per (a, b)) are summed in parallel into float64 partials, read
-    # contiguously with eight interleaved sums (so the loop vectorises) combined in a fixed
-    # order; the partials are then added in a fixed order: no dependence on the thread count.
-    n_a, n_b, n_c = x.shape
-    xf = x.reshape(x.size)
-    partial = np.empty((n_a, n_b), dtype=np.float64)
-    for row in prange(n_a * n_b):
-        start = np.uint64(row * n_c)
-        end = start + np.uint64(n_c)
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-        i = start
-        while i + np.uint64(8) <= end:
-            a0 += xf[i]
-            a1 += xf[i + np.uint64(1)]
-            a2 += xf[i + np.uint64(2)]
-            a3 += xf[i + np.uint64(3)]
-            a4 += xf[i + np.uint64(4)]
-            a5 += xf[i + np.uint64(5)]
-            a6 += xf[i + np.uint64(6)]
-            a7 += xf[i + np.uint64(7)]
-            i += np.uint64(8)
-        while i < end:
-            a0 += xf[i]
-            i += np.uint64(1)
-        partial[row // n_b, row % n_b] = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
-    for b in range(n_b):
-        acc = 0.0
-        for a in range(n_a):
-            acc += partial[a, b]
-        out[b] = acc
-
-
-# ---------------------------------------------------------------- public API
-
-def _run(on_device, kernel, twin, *args):
-    """The CUDA kernel on a grid covering args[0] (flat), or the CPU twin."""
-    if not on_device:
-        twin(*args)
-    elif args[0].size:
-        kernel[grid_1d(args[0].size), THREADS](*args)
-
-
-def _relu_forward(op, on_device, x, out):
-    out = _prepare(op, on_device, out, x=x)
-    _run(on_device, _relu_forward_kernel, _relu_forward_njit, _flat(x), _flat(out))
-    return out
-
-
-def _relu_backward(op, on_device, dy, x, out):
-    out = _prepare(op, on_device, out, dy=dy, x=x)
-    _run(on_device, _relu_backward_kernel, _relu_backward_njit, _flat(dy), _flat(x), _flat(out))
-    return out
-
-
-def _axpby(op, on_device, a, b, alpha, beta, out):
-    out = _prepare(op, on_device, out, a=a, b=b)
-    _run(on_device, _axpby_kernel, _axpby_njit, _flat(a), _flat(b), np.float32(alpha),
-         np.float32(beta), _flat(out))
-    return out
-
-
-def _mul(op, on_device, a, b, out):
-    out = _prepare(op, on_device, out, a=a, b=b)
-    _run(on_device, _mul_kernel, _mul_njit, _flat(a), _flat(b), _flat(out))
-    return out
-
-
-def _affine(op, on_device, a, alpha, beta, out):
-    out = _prepare(op, on_device, out, a=a)
-    _run(on_device, _affine_kernel, _affine_njit, _flat(a), np.float32(alpha), np.float32(beta),
-         _flat(out))
-    return out
-
-
-def relu_forward_cpu(x, out=None):
-    return _relu_forward("relu_forward_cpu", False, x, out)
-
-
-def relu_forward_cuda(x, out=None):
-    return _relu_forward("relu_forward_cuda", True, x, out)
-
-
-def relu_backward_cpu(dy, x, out=None):
-    return _relu_backward("relu_backward_cpu", False, dy, x, out)
-
-
-def relu_backward_cuda(dy, x, out=None):
-    return _relu_backward("relu_backward_cuda", True, dy, x, out)
-
-
-def axpby_cpu(a, b, alpha, beta, out=None):
-    return _axpby("axpby_cpu", False, a, b, alpha, beta, out)
-
-
-def axpby_cuda(a, b, alpha, beta, out=None):
-    return _axpby("axpby_cuda", True, a, b, alpha, beta, out)
-
-
-def mul_cpu(a, b, out=None):
-    return _mul("mul_cpu", False, a, b, out)
-
-
-def mul_cuda(a, b, out=None):
-    return _mul("mul_cuda", True, a, b, out)
-
-
-def affine_cpu(a, alpha, beta, out=None):
-    return _affine("affine_cpu", False, a, alpha, beta, out)
-
-
-def affine_cuda(a, alpha, beta, out=None):
-    return _affine("affine_cuda", True, a, alpha, beta, out)
-
-
-def _fill(op, on_device, out, value):
-    output(op, on_device, out, tuple(out.shape))
-    _run(on_device, _fill_kernel, _fill_njit, _flat(out), np.float32(value))
-    return out
-
-
-def fill_cpu(out, value):
-    return _fill("fill_cpu", False, out, value)
-
-
-def fill_cuda(out, value):
-    return _fill("fill_cuda", True, out, value)
-
-
-def _check_broadcast_scalar(op, src, size, out, on_device):
-    check_array(op, "src", src, 1)
-    if src.shape[0] != 1:
-        raise ValueError(f"{op}: src must hold one element, got shape {tuple(src.shape)}")
-    return output(op, on_device, out, (int(size),), src=src)
-
-
-def broadcast_scalar_cpu(src, size, out=None):
-    """out[i] = src[0] for i < size; out is 1-D float32."""
-    out = _check_broadcast_scalar("broadcast_scalar_cpu", src, size, out, False)
-    _run(False, None, _broadcast_scalar_njit, out, src)
-    return out
-
-
-def broadcast_scalar_cuda(src, size, out=None):
-    out = _check_broadcast_scalar("broadcast_scalar_cuda", src, size, out, True)
-    _run(True, _broadcast_scalar_kernel, None, out, src)  # grid over out
-    return out
-
-
-def _check_sum_axes02(op, x, out, on_device):
-    check_array(op, "x", x, 3)
-    if min(x.shape) < 1:
-        raise ValueError(f"{op}: x must not be empty, got shape {tuple(x.shape)}")
-    return output(op, on_device, out, (x.shape[1],), x=x)
-
-
-def sum_axes02_cpu(x, out=None):
-    """x (A, B, C) -> (B,): the sum over axes 0 and 2."""
-    out = _check_sum_axes02("sum_axes02_cpu", x, out, False)
-    _sum_axes02_njit(x, out)
-    return out
-
-
-def sum_axes02_cuda(x, out=None):
-    """x (A, B, C) -> (B,): the sum over axes 0 and 2, deterministic (no atomics)."""
-    out = _check_sum_axes02("sum_axes02_cuda", x, out, True)
-    n_b, n_c = x.shape[1], x.shape[2]
-    if n_c >= SUM_WIDE_MIN_C:
-        _sum_axes02_wide_kernel[n_b, THREADS](x, out)
+@cuda_kernel(*_sigs(_WHERE_TYPES, True))
+def _where_strided_kernel(op, cond, a, b, out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        i0, i1, i2, i3 = unravel4(i, out.shape)
+        out[i0, i1, i2, i3] = (a[i0, i1, i2, i3] if cond[i0, i1, i2, i3]
+                               else b[i0, i1, i2, i3])
+
+
+# Every pair of different dtypes, and int32 to int32 (the other same-dtype copies are U_COPY).
+_CAST_TYPES = [((s, d), ()) for s in ("float32", "int64", "int32", "b1")
+               for d in ("float32", "int64", "int32", "b1") if s != d or s == "int32"]
+
+
+@cuda_kernel(*_sigs(_CAST_TYPES, True))
+def _cast_strided_kernel(op, x, out):
+    # numba converts on the store as NumPy's astype does (float to int truncates toward zero).
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        a, b, c, d = unravel4(i, out.shape)
+        v = x[a, b, c, d]
+        out[a, b, c, d] = convert_gpu(op, v, v, v)
+
+
+@cuda_kernel("void(float32[::1], float32, float32, float32, int64)")
+def _ramp_float_kernel(out, start, step, end, half):
+    last = out.size - 1
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = start + step * float32(i) if i < half else end - step * float32(last - i)
+
+
+@cuda_kernel("void(int64[::1], int64, int64, int64, int64)")
+def _ramp_int_kernel(out, start, step, end, half):
+    last = out.size - 1
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = start + step * i if i < half else end - step * (last - i)
+
+
+_CUDA = {
+    "unary": {t: {"flat": f, "strided": s} for t, f, s in (
+        (FLOAT32, _unary_float_flat_kernel, _unary_float_strided_kernel),
+        (INT64, _unary_int_flat_kernel, _unary_int_strided_kernel),
+        (BOOL, _unary_bool_flat_kernel, _unary_bool_strided_kernel))},
+    "binary": {t: {"flat": f, "strided": s} for t, f, s in (
+        (FLOAT32, _binary_float_flat_kernel, _binary_float_strided_kernel),
+        (INT64, _binary_int_flat_kernel, _binary_int_strided_kernel),
+        (BOOL, _binary_bool_flat_kernel, _binary_bool_strided_kernel))},
+    "compare": {"flat": _compare_flat_kernel, "strided": _compare_strided_kernel},
+    "compare_scalar": {"flat": _compare_scalar_flat_kernel,
+                       "strided": _compare_scalar_strided_kernel},
+    "test": {"flat": _test_flat_kernel, "strided": _test_strided_kernel},
+    "where": {"flat": _where_flat_kernel, "strided": _where_strided_kernel},
+    "cast": {"flat": _cast_strided_kernel, "strided": _cast_strided_kernel},
+    "ramp": {FLOAT32: _ramp_float_kernel, INT64: _ramp_int_kernel},
+}
+
+
+# ================================================================ CPU twins
+# Flat loops run the hot ops (copy, ReLU, add, multiply, ...) as loops of their own, which
+# vectorise; every other op calls the formula per element. Strided loops walk chunks of
+# CPU_CHUNK elements, stepping a 4-D index (_first, _next) instead of dividing per element.
+
+_JIT = dict(parallel=True, cache=True, error_model="numpy")
+
+
+@njit(inline="always")
+def _first(start, shape):
+    d = start % shape[3]
+    rest = start // shape[3]
+    c = rest % shape[2]
+    rest = rest // shape[2]
+    return rest // shape[1], rest % shape[1], c, d
+
+
+@njit(inline="always")
+def _next(a, b, c, d, shape):
+    d += 1
+    if d == shape[3]:
+        d = 0
+        c += 1
+        if c == shape[2]:
+            c = 0
+            b += 1
+            if b == shape[1]:
+                b = 0
+                a += 1
+    return a, b, c, d
+
+
+@njit(inline="always")
+def _chunk(k, size):
+    return k * CPU_CHUNK, min(size, (k + 1) * CPU_CHUNK)
+
+
+@njit(inline="always")
+def _chunks(size):
+    return (size + CPU_CHUNK - 1) // CPU_CHUNK
+
+
+@njit(**_JIT)
+def _unary_float_flat_cpu(op, x, out, p, q):
+    n = out.size
+    if op == U_COPY:
+        for i in prange(n):
+            out[i] = x[i]
+    elif op == U_RELU:
+        for i in prange(n):
+            v = x[i]
+            out[i] = np.float32(0.0) if v < np.float32(0.0) else v
+    elif op == U_MUL:
+        for i in prange(n):
+            out[i] = x[i] * p
+    elif op == U_ADD:
+        for i in prange(n):
+            out[i] = x[i] + p
+    elif op == U_AFFINE:
+        for i in prange(n):
+            out[i] = x[i] * p + q
     else:
-        _sum_axes02_narrow_kernel[ceil_div(n_b, SUM_NARROW_B),
-                                  (SUM_NARROW_B, SUM_NARROW_ROWS)](x, out)
+        for i in prange(n):
+            out[i] = unary_float_cpu(op, x[i], p, q)
+
+
+@njit(**_JIT)
+def _unary_float_strided_cpu(op, x, out, p, q):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        if op == U_COPY:
+            for _ in range(start, stop):
+                out[a, b, c, d] = x[a, b, c, d]
+                a, b, c, d = _next(a, b, c, d, out.shape)
+        else:
+            for _ in range(start, stop):
+                out[a, b, c, d] = unary_float_cpu(op, x[a, b, c, d], p, q)
+                a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _unary_int_flat_cpu(op, x, out, p, q):
+    for i in prange(out.size):
+        out[i] = unary_int_cpu(op, x[i], p, q)
+
+
+@njit(**_JIT)
+def _unary_int_strided_cpu(op, x, out, p, q):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            out[a, b, c, d] = unary_int_cpu(op, x[a, b, c, d], p, q)
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _unary_bool_flat_cpu(op, x, out, p, q):
+    for i in prange(out.size):
+        out[i] = unary_bool_cpu(op, x[i], p, q)
+
+
+@njit(**_JIT)
+def _unary_bool_strided_cpu(op, x, out, p, q):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            out[a, b, c, d] = unary_bool_cpu(op, x[a, b, c, d], p, q)
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _binary_float_flat_cpu(op, x, y, out, p, q):
+    n = out.size
+    if op == B_ADD:
+        for i in prange(n):
+            out[i] = x[i] + y[i]
+    elif op == B_MUL:
+        for i in prange(n):
+            out[i] = x[i] * y[i]
+    elif op == B_SUB:
+        for i in prange(n):
+            out[i] = x[i] - y[i]
+    elif op == B_RELU_GRAD:
+        for i in prange(n):
+            out[i] = x[i] if y[i] > np.float32(0.0) else np.float32(0.0)
+    else:
+        for i in prange(n):
+            out[i] = binary_float_cpu(op, x[i], y[i], p, q)
+
+
+@njit(**_JIT)
+def _binary_float_strided_cpu(op, x, y, out, p, q):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        if op == B_ADD:
+            for _ in range(start, stop):
+                out[a, b, c, d] = x[a, b, c, d] + y[a, b, c, d]
+                a, b, c, d = _next(a, b, c, d, out.shape)
+        else:
+            for _ in range(start, stop):
+                out[a, b, c, d] = binary_float_cpu(op, x[a, b, c, d], y[a, b, c, d], p, q)
+                a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _binary_int_flat_cpu(op, x, y, out, p, q):
+    for i in prange(out.size):
+        out[i] = binary_int_cpu(op, x[i], y[i], p, q)
+
+
+@njit(**_JIT)
+def _binary_int_strided_cpu(op, x, y, out, p, q):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            out[a, b, c, d] = binary_int_cpu(op, x[a, b, c, d], y[a, b, c, d], p, q)
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _binary_bool_flat_cpu(op, x, y, out, p, q):
+    for i in prange(out.size):
+        out[i] = binary_bool_cpu(op, x[i], y[i], p, q)
+
+
+@njit(**_JIT)
+def _binary_bool_strided_cpu(op, x, y, out, p, q):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            out[a, b, c, d] = binary_bool_cpu(op, x[a, b, c, d], y[a, b, c, d], p, q)
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _compare_flat_cpu(op, x, y, out):
+    for i in prange(out.size):
+        out[i] = compare_formula_cpu(op, x[i], y[i], x[i], x[i])
+
+
+@njit(**_JIT)
+def _compare_strided_cpu(op, x, y, out):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            v = x[a, b, c, d]
+            out[a, b, c, d] = compare_formula_cpu(op, v, y[a, b, c, d], v, v)
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _compare_scalar_flat_cpu(op, x, out, p):
+    for i in prange(out.size):
+        out[i] = compare_formula_cpu(op, x[i], p, p, p)
+
+
+@njit(**_JIT)
+def _compare_scalar_strided_cpu(op, x, out, p):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            out[a, b, c, d] = compare_formula_cpu(op, x[a, b, c, d], p, p, p)
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _test_flat_cpu(op, x, out):
+    for i in prange(out.size):
+        v = x[i]
+        out[i] = test_float_cpu(op, v, v, v)
+
+
+@njit(**_JIT)
+def _test_strided_cpu(op, x, out):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            v = x[a, b, c, d]
+            out[a, b, c, d] = test_float_cpu(op, v, v, v)
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _where_flat_cpu(op, cond, x, y, out):
+    for i in prange(out.size):
+        out[i] = x[i] if cond[i] else y[i]
+
+
+@njit(**_JIT)
+def _where_strided_cpu(op, cond, x, y, out):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            out[a, b, c, d] = x[a, b, c, d] if cond[a, b, c, d] else y[a, b, c, d]
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _cast_strided_cpu(op, x, out):
+    for k in prange(_chunks(out.size)):
+        start, stop = _chunk(k, out.size)
+        a, b, c, d = _first(start, out.shape)
+        for _ in range(start, stop):
+            out[a, b, c, d] = x[a, b, c, d]
+            a, b, c, d = _next(a, b, c, d, out.shape)
+
+
+@njit(**_JIT)
+def _ramp_float_cpu(out, start, step, end, half):
+    last = out.size - 1
+    for i in prange(out.size):
+        out[i] = start + step * np.float32(i) if i < half else end - step * np.float32(last - i)
+
+
+@njit(**_JIT)
+def _ramp_int_cpu(out, start, step, end, half):
+    last = out.size - 1
+    for i in prange(out.size):
+        out[i] = start + step * i if i < half else end - step * (last - i)
+
+
+_CPU = {
+    "unary": {t: {"flat": f, "strided": s} for t, f, s in (
+        (FLOAT32, _unary_float_flat_cpu, _unary_float_strided_cpu),
+        (INT64, _unary_int_flat_cpu, _unary_int_strided_cpu),
+        (BOOL, _unary_bool_flat_cpu, _unary_bool_strided_cpu))},
+    "binary": {t: {"flat": f, "strided": s} for t, f, s in (
+        (FLOAT32, _binary_float_flat_cpu, _binary_float_strided_cpu),
+        (INT64, _binary_int_flat_cpu, _binary_int_strided_cpu),
+        (BOOL, _binary_bool_flat_cpu, _binary_bool_strided_cpu))},
+    "compare": {"flat": _compare_flat_cpu, "strided": _compare_strided_cpu},
+    "compare_scalar": {"flat": _compare_scalar_flat_cpu, "strided": _compare_scalar_strided_cpu},
+    "test": {"flat": _test_flat_cpu, "strided": _test_strided_cpu},
+    "where": {"flat": _where_flat_cpu, "strided": _where_strided_cpu},
+    "cast": {"flat": _cast_strided_cpu, "strided": _cast_strided_cpu},
+    "ramp": {FLOAT32: _ramp_float_cpu, INT64: _ramp_int_cpu},
+}
+
+
+# ================================================================ launchers
+
+def _table(on_device, family, dtype=None):
+    """The CUDA kernels or CPU twins of one family (of one dtype where they differ by it)."""
+    table = (_CUDA if on_device else _CPU)[family]
+    return table if dtype is None else table[np.dtype(dtype)]
+
+
+def _unary(name, on_device, op, x, out, p, q):
+    _arrays(name, on_device, x=x)
+    out = _allocate(on_device, x.shape, x.dtype) if out is None else out
+    _check(name, on_device, out, (np.dtype(x.dtype),), ("x", x, COMPUTE_DTYPES))
+    _run(on_device, _table(on_device, "unary", x.dtype), _plan(out, x), op,
+         _scalar(x.dtype, p), _scalar(x.dtype, q))
     return out
+
+
+def _binary(name, on_device, op, a, b, out, p, q):
+    _arrays(name, on_device, a=a, b=b)
+    out = _allocate(on_device, a.shape, a.dtype) if out is None else out
+    dtype = np.dtype(a.dtype)
+    _check(name, on_device, out, (dtype,), ("a", a, COMPUTE_DTYPES), ("b", b, (dtype,)))
+    _run(on_device, _table(on_device, "binary", dtype), _plan(out, a, b), op,
+         _scalar(dtype, p), _scalar(dtype, q))
+    return out
+
+
+def _compare(name, on_device, op, a, b, out):
+    _arrays(name, on_device, a=a, b=b)
+    out = _allocate(on_device, a.shape, BOOL) if out is None else out
+    _check(name, on_device, out, (BOOL,), ("a", a, COMPUTE_DTYPES),
+           ("b", b, (np.dtype(a.dtype),)))
+    _run(on_device, _table(on_device, "compare"), _plan(out, a, b), op)
+    return out
+
+
+def _compare_scalar(name, on_device, op, x, p, out):
+    _arrays(name, on_device, x=x)
+    out = _allocate(on_device, x.shape, BOOL) if out is None else out
+    _check(name, on_device, out, (BOOL,), ("x", x, COMPUTE_DTYPES))
+    _run(on_device, _table(on_device, "compare_scalar"), _plan(out, x), op, _scalar(x.dtype, p))
+    return out
+
+
+def _test(name, on_device, op, x, out):
+    _arrays(name, on_device, x=x)
+    out = _allocate(on_device, x.shape, BOOL) if out is None else out
+    _check(name, on_device, out, (BOOL,), ("x", x, (FLOAT32,)))
+    _run(on_device, _table(on_device, "test"), _plan(out, x), op)
+    return out
+
+
+def _where(name, on_device, cond, a, b, out):
+    _arrays(name, on_device, cond=cond, a=a, b=b)
+    out = _allocate(on_device, a.shape, a.dtype) if out is None else out
+    dtype = np.dtype(a.dtype)
+    _check(name, on_device, out, (dtype,), ("cond", cond, (BOOL,)), ("a", a, COMPUTE_DTYPES),
+           ("b", b, (dtype,)))
+    _run(on_device, _table(on_device, "where"), _plan(out, cond, a, b), 0)
+    return out
+
+
+def _cast(name, on_device, x, out):
+    if isinstance(out, type) or not hasattr(out, "dtype") or not hasattr(out, "shape"):
+        raise TypeError(f"{name}: out must be an array (its dtype is the one cast to), got "
+                        f"{type(out).__name__}")
+    _arrays(name, on_device, x=x)
+    _check(name, on_device, out, CAST_DTYPES, ("x", x, CAST_DTYPES))
+    if np.dtype(x.dtype) == np.dtype(out.dtype) and np.dtype(x.dtype) in COMPUTE_DTYPES:
+        return _unary(name, on_device, U_COPY, x, out, 0, 0)
+    plan = [("strided", arrays) if layout == "strided" else
+            ("strided", [a.reshape(1, 1, 1, a.size) for a in arrays])
+            for layout, arrays in _plan(out, x)]
+    _run(on_device, _table(on_device, "cast"), plan, 0)
+    return out
+
+
+def _ramp(name, on_device, out, start, step, end, half):
+    if not hasattr(out, "dtype") or np.dtype(out.dtype) not in (FLOAT32, INT64) \
+            or len(out.shape) != 1 or not is_c_contiguous(out):
+        raise TypeError(f"{name}: out must be a contiguous 1-D float32 or int64 array, got "
+                        f"{getattr(out, 'dtype', type(out).__name__)} of shape "
+                        f"{tuple(getattr(out, 'shape', ()))}")
+    (check_device if on_device else check_host)(name, "out", out)
+    dtype = np.dtype(out.dtype)
+    args = (out, _scalar(dtype, start), _scalar(dtype, step), _scalar(dtype, end), np.int64(half))
+    kernel = _table(on_device, "ramp")[dtype]
+    if out.size and on_device:
+        kernel[grid_1d(out.size), THREADS](*args)
+    elif out.size:
+        kernel(*args)
+    return out
+
+
+def unary_cpu(op, x, out=None, p=0, q=0):
+    """out = map_ops.unary_<dtype>(op, x, p, q); x float32, int64 or bool, out its dtype."""
+    return _unary("unary_cpu", False, op, x, out, p, q)
+
+
+def unary_cuda(op, x, out=None, p=0, q=0):
+    return _unary("unary_cuda", True, op, x, out, p, q)
+
+
+def binary_cpu(op, a, b, out=None, p=0, q=0):
+    """out = map_ops.binary_<dtype>(op, a, b, p, q); a, b and out of one dtype and shape."""
+    return _binary("binary_cpu", False, op, a, b, out, p, q)
+
+
+def binary_cuda(op, a, b, out=None, p=0, q=0):
+    return _binary("binary_cuda", True, op, a, b, out, p, q)
+
+
+def compare_cpu(op, a, b, out=None):
+    """out (bool) = a OP b (map_ops.C_EQ ... C_GE); a and b of one dtype."""
+    return _compare("compare_cpu", False, op, a, b, out)
+
+
+def compare_cuda(op, a, b, out=None):
+    return _compare("compare_cuda", True, op, a, b, out)
+
+
+def compare_scalar_cpu(op, x, p, out=None):
+    """out (bool) = x OP p, p converted to x's dtype."""
+    return _compare_scalar("compare_scalar_cpu", False, op, x, p, out)
+
+
+def compare_scalar_cuda(op, x, p, out=None):
+    return _compare_scalar("compare_scalar_cuda", True, op, x, p, out)
+
+
+def test_cpu(op, x, out=None):
+    """out (bool) = isnan / isinf / isfinite (map_ops.T_*) of float32 x."""
+    return _test("test_cpu", False, op, x, out)
+
+
+def test_cuda(op, x, out=None):
+    return _test("test_cuda", True, op, x, out)
+
+
+def where_cpu(cond, a, b, out=None):
+    """out = a where cond else b; cond bool, a, b, out of one dtype."""
+    return _where("where_cpu", False, cond, a, b, out)
+
+
+def where_cuda(cond, a, b, out=None):
+    return _where("where_cuda", True, cond, a, b, out)
+
+
+def cast_cpu(x, out):
+    """out = x converted to out's dtype (float32, int64, int32, bool; float to int truncates)."""
+    return _cast("cast_cpu", False, x, out)
+
+
+def cast_cuda(x, out):
+    return _cast("cast_cuda", True, x, out)
+
+
+def ramp_cpu(out, start, step, end=0, half=None):
+    """out[i] = start + i*step for i < half, end - (n-1-i)*step from there (PyTorch's
+    linspace fills from both ends); half=None: the whole array from start (arange)."""
+    return _ramp("ramp_cpu", False, out, start, step, end, out.size if half is None else half)
+
+
+def ramp_cuda(out, start, step, end=0, half=None):
+    return _ramp("ramp_cuda", True, out, start, step, end, out.size if half is None else half)
 
 
 OPS = {
-    "relu_forward": Twins(relu_forward_cpu, relu_forward_cuda),
-    "relu_backward": Twins(relu_backward_cpu, relu_backward_cuda),
-    "axpby": Twins(axpby_cpu, axpby_cuda),
-    "mul": Twins(mul_cpu, mul_cuda),
-    "affine": Twins(affine_cpu, affine_cuda),
-    "fill": Twins(fill_cpu, fill_cuda),
-    "broadcast_scalar": Twins(broadcast_scalar_cpu, broadcast_scalar_cuda),
-    "sum_axes02": Twins(sum_axes02_cpu, sum_axes02_cuda),
+    "unary": Twins(unary_cpu, unary_cuda),
+    "binary": Twins(binary_cpu, binary_cuda),
+    "compare": Twins(compare_cpu, compare_cuda),
+    "compare_scalar": Twins(compare_scalar_cpu, compare_scalar_cuda),
+    "test": Twins(test_cpu, test_cuda),
+    "where": Twins(where_cpu, where_cuda),
+    "cast": Twins(cast_cpu, cast_cuda),
+    "ramp": Twins(ramp_cpu, ramp_cuda),
 }

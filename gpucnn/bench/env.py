@@ -17,7 +17,7 @@ import numpy as np
 from numba import cuda
 
 from .. import cuda as gcuda
-from .. import device as devices
+from .. import devices
 from .. import process_settings
 from .timing import CpuClock, CudaClock
 

@@ -7,7 +7,7 @@ import click
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import tensor
+from ..factories import tensor
 from ..training import UserError
 from ..training.checkpoint import model_from_checkpoint
 from ..training.config import (DEVICE_CHOICES, check_output_path, cpu_threads, resolve_device,

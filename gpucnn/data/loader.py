@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import tensor
+from ..factories import tensor
 from .dataset import Dataset
 
 

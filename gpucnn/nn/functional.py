@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .. import dtypes
 from ..kernels._checks import conv_output_hw, padding4, pair
 from ..ops.activation import relu  # noqa: F401  (re-exported)
 from ..ops.conv import Conv2d
@@ -21,7 +22,7 @@ def _check_tensor(op, name, t, ndim=None, floating=True):
         raise TypeError(f"{op}: {name} must be a gpucnn Tensor, got {type(t).__name__}")
     if ndim is not None and t.ndim != ndim:
         raise ValueError(f"{op}: {name} must be {ndim}-D, got shape {t.shape}")
-    if floating and t.dtype != np.float32:
+    if floating and t.dtype is not dtypes.float32:
         raise TypeError(f"{op}: {name} must be a float tensor, got {t.dtype} (shape {t.shape})")
 
 
@@ -100,12 +101,12 @@ def cross_entropy(logits, target):
     op = "cross_entropy"
     _check_tensor(op, "logits", logits, 2)
     _check_tensor(op, "target", target, 1, floating=False)
-    if target.dtype.kind not in "iu":
+    if target.dtype not in (dtypes.int64, dtypes.int32):
         raise TypeError(f"{op}: target must hold integer class labels, got {target.dtype}")
     if target.shape[0] != logits.shape[0]:
         raise ValueError(f"{op}: {logits.shape[0]} rows of logits {logits.shape} but "
                          f"{target.shape[0]} labels")
-    labels = target._host_copy()
+    labels = target._host_values()
     classes = logits.shape[1]
     bad = (labels < 0) | (labels >= classes)
     if bad.any():

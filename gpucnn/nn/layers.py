@@ -4,7 +4,7 @@ import numbers
 
 from .. import random
 from ..kernels._checks import padding4, pair
-from ..tensor import from_numpy
+from ..factories import from_numpy
 from . import functional as F
 from .module import Module
 from .parameter import Parameter

@@ -4,7 +4,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..backend import backend
-from ..device import resolve as resolve_device
+from ..devices import resolve as resolve_device
 from . import hooks
 from .parameter import Parameter
 from .summary import summarize
@@ -103,8 +103,9 @@ class Module:
         device = resolve_device(device)
         for param in self.parameters():
             if param.device != device:
-                param.data = backend(device).from_host(param.numpy())
+                param._array = backend(device).from_host(param.numpy())
                 param.device = device
+                param._version.value += 1
                 if param.grad is not None:
                     param.grad = param.grad.to(device)
         return self
@@ -136,8 +137,8 @@ class Module:
                      for k in params if k in arrays and tuple(arrays[k].shape) != params[k].shape]
         not_numbers = [f"{k}: {arrays[k].dtype}" for k in params
                        if k in arrays and arrays[k].dtype.kind not in "fiub"]
-        read_only = [k for k in params if k in arrays and isinstance(params[k].data, np.ndarray)
-                     and not params[k].data.flags.writeable]
+        read_only = [k for k in params if k in arrays and isinstance(params[k]._array, np.ndarray)
+                     and not params[k]._array.flags.writeable]
         problems = []
         if missing and strict:
             problems.append(f"missing keys {_listed(missing)}")
@@ -155,7 +156,8 @@ class Module:
             if key in arrays:
                 # Into the existing storage: a view taken earlier (torch.as_tensor, cupy.asarray,
                 # a NumPy view) keeps seeing the parameter instead of memory freed under it.
-                backend(param.device).copy_from_host(param.data, arrays[key])
+                backend(param.device).copy_from_host(param._array, arrays[key])
+                param._version.value += 1
         return {"missing_keys": missing, "unexpected_keys": unexpected}
 
     # --- display -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from ..device import resolve as resolve_device
+from ..devices import resolve as resolve_device
 from ..tensor import Tensor
 
 
@@ -12,7 +12,9 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             if device is not None and resolve_device(device) != data.device:
                 data = data.to(device)
-            self._init(data.data, data.device, requires_grad, None)
+            if not data.is_contiguous():   # the optimizers update parameters as flat arrays
+                data = data.contiguous()
+            self._init(data._array, data.device, requires_grad, None, data._version)
         else:
             super().__init__(data, device=device, requires_grad=requires_grad)
 

@@ -48,14 +48,14 @@ def summarize(model, input_shape, device=None):
     names = {id(m): name for name, m in model.named_modules()}
     rows, total_flops, activations = [], 0, 0
     for module, in_shape, out_shape in records:
-        params = sum(p.size for p in module._parameters.values())
+        params = sum(p.numel() for p in module._parameters.values())
         flops = module.flops(in_shape, out_shape)
         total_flops += flops
         activations += math.prod(out_shape)
         rows.append((f"{names.get(id(module), '?')} {type(module).__name__}", str(out_shape[1:]),
                      params, flops))
-    total_params = sum(p.size for p in model.parameters())
-    trainable = sum(p.size for p in model.parameters() if p.requires_grad)
+    total_params = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     info = {
         "rows": rows, "total_params": total_params, "trainable_params": trainable,
         "flops_per_image": total_flops,

@@ -1,124 +1,672 @@
-"""Elementwise arithmetic between same-shaped tensors, or a tensor and a Python scalar.
+"""Elementwise arithmetic and math, with gradients, broadcasting by PyTorch's rules.
 
-Tensor's operators choose: `a + b` with b a Tensor is `add(a, b)`, with b a number
-`add_scalar(a, b)`. Every op names itself in its errors.
+Tensor's operators choose the form: `a + b` with b a Tensor is `add(a, b)`, with b a number
+`add_scalar(a, b)`. The result's dtype is PyTorch's promotion of the operands
+(gpucnn.dtypes.result_type): int64 + float32 or int64 + 2.5 give float32, int / int gives
+float32. Everything runs through kernels/elementwise.py's families (formulas in map_ops.py),
+reading broadcast and strided inputs in place; int32 computes in int64 and is cast back.
+
+Each op is a Function with its gradient beside it; the gradient of a broadcast input is
+summed back to its shape (_arrays.sum_to).
 """
-import numbers
+import math
 
 import numpy as np
 
+from .. import dtypes, random
 from ..autograd import Function
-from ..backend import flat
+from ..errors import InputError
+from ..kernels import map_ops as M
+from . import _arrays as A
 
 
-def _same_shape(name, a, b):
-    if a.shape != b.shape:
-        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} differ (gpucnn does not "
-                         f"broadcast; reshape first)")
+def _compute_dtype(dtype: dtypes.dtype) -> np.dtype:
+    """The dtype a kernel computes `dtype` in: int32 as int64, the rest as themselves."""
+    return np.dtype(np.int64) if dtype is dtypes.int32 else dtype.numpy
 
 
-def _scalar(name, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a Tensor or a real Python number, got "
-                        f"{type(value).__name__}")
-    return float(value)
+class Elementwise(Function):
+    """y = f(x; p, q) for one tensor x and the op's scalars p, q (map_ops.U_* `code`).
+
+    float_result: integer inputs become float32 first (exp, log, sigmoid ... as PyTorch).
+    Subclasses that need x or y in backward say so with `saves = (0,)` / `saves_output`."""
+    float_inputs = False
+    strided_inputs = True
+    saves = ()
+    code = None
+    float_result = False
+
+    def forward(self, x, p=0, q=0, dtype=None):
+        if dtype is None:
+            dtype = dtypes.of_array(x)
+            if self.float_result and not dtype.is_floating_point:
+                dtype = dtypes.float32
+        self.p, self.q = p, q
+        x = A.cast(self.kernels, x, _compute_dtype(dtype))
+        y = A.unary(self.kernels, self.code, x, p, q)
+        self.x = x if self.saves else None
+        self.y = y if self.saves_output else None
+        return A.cast(self.kernels, y, dtype.numpy)
+
+    def un(self, code, x, p=0, q=0):
+        return A.unary(self.kernels, code, x, p, q)
+
+    def bin(self, code, a, b, p=0, q=0):
+        return A.binary(self.kernels, code, a, b, p, q)
+
+    def zeros_like_input(self):
+        return A.full(self.kernels, self.inputs[0].shape, 0.0)
 
 
-def _scaled(kernels, g, factor):
-    """factor·g: the gradient of every linear op here."""
-    if factor == 1.0:
-        return g
-    return kernels.affine(flat(g), np.float32(factor), np.float32(0.0)).reshape(g.shape)
+class Broadcast(Function):
+    """a OP b for two tensors of broadcastable shapes (map_ops.B_* `code`), computed in the
+    dtype the caller promoted to. backward returns full-shape gradients from `grads`, summed
+    here to each input's shape."""
+    float_inputs = False
+    strided_inputs = True
+    code = None
 
-
-class AxPBy(Function):
-    """alpha·a + beta·b."""
-
-    def forward(self, a, b, alpha, beta):
-        self.alpha, self.beta = alpha, beta
-        return self.kernels.axpby(flat(a), flat(b), np.float32(alpha),
-                                  np.float32(beta)).reshape(a.shape)
+    def forward(self, a, b, dtype):
+        self.shapes = (a.shape, b.shape)
+        A.broadcast_shapes(self.name, a.shape, b.shape)   # the error names this op
+        compute = _compute_dtype(dtype)
+        a, b = A.cast(self.kernels, a, compute), A.cast(self.kernels, b, compute)
+        self.a, self.b = (a, b) if self.saves else (None, None)
+        out = A.binary(self.kernels, self.code, a, b)
+        return A.cast(self.kernels, out, dtype.numpy)
 
     def backward(self, g):
-        return _scaled(self.kernels, g, self.alpha), _scaled(self.kernels, g, self.beta)
+        ga, gb = self.grads(g)
+        return (A.sum_to(self.kernels, ga, self.shapes[0]) if ga is not None else None,
+                A.sum_to(self.kernels, gb, self.shapes[1]) if gb is not None else None)
+
+    def grads(self, g):
+        raise NotImplementedError
+
+    un, bin = Elementwise.un, Elementwise.bin
+
+    def where(self, cond, a, b):
+        return A.where(self.kernels, cond, a, b)
+
+    def compare(self, code, a, b):
+        return A.compare(self.kernels, code, a, b)
+
+    def zero(self, ndim):
+        """A zero broadcastable to any shape of `ndim` dims."""
+        return A.full(self.kernels, (1,) * ndim, 0.0)
 
 
-# One class per public name, so that each op names itself in its errors.
-class Add(AxPBy): name = "add"                  # noqa: E701
-class Sub(AxPBy): name = "sub"                  # noqa: E701
+# ================================================================ tensor OP tensor
+
+class Add(Broadcast):
+    name, code, saves = "add", M.B_ADD, ()
+
+    def grads(self, g):
+        return g, g
 
 
-class Mul(Function):
-    name = "mul"
+class Sub(Broadcast):
+    name, code, saves = "sub", M.B_SUB, ()
 
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return self.kernels.mul(flat(a), flat(b)).reshape(a.shape)
+    def grads(self, g):
+        return g, self.un(M.U_NEG, g) if self.needs_grad[1] else None
 
-    def backward(self, g):
-        ga = self.kernels.mul(flat(g), flat(self.b)).reshape(g.shape) if self.needs_grad[0] \
-            else None
-        gb = self.kernels.mul(flat(g), flat(self.a)).reshape(g.shape) if self.needs_grad[1] \
-            else None
+
+class Mul(Broadcast):
+    name, code = "mul", M.B_MUL
+
+    def grads(self, g):
+        return (self.bin(M.B_MUL, g, self.b) if self.needs_grad[0] else None,
+                self.bin(M.B_MUL, g, self.a) if self.needs_grad[1] else None)
+
+
+class Div(Broadcast):
+    name, code = "div", M.B_DIV
+
+    def grads(self, g):
+        ga = self.bin(M.B_DIV, g, self.b)                       # g / b
+        gb = None
+        if self.needs_grad[1]:                                  # -g a / b^2 = -(g / b) (a / b)
+            gb = self.un(M.U_NEG, self.bin(M.B_MUL, ga, self.bin(M.B_DIV, self.a, self.b)))
+        return (ga if self.needs_grad[0] else None), gb
+
+
+class Pow(Broadcast):
+    name, code = "pow", M.B_POW
+
+    def grads(self, g):
+        a, b = self.a, self.b
+        ga = gb = None
+        if self.needs_grad[0]:                                  # g b a^(b-1)
+            ga = self.bin(M.B_MUL, g, self.bin(M.B_MUL, b,
+                                               self.bin(M.B_POW, a, self.un(M.U_ADD, b, -1.0))))
+        if self.needs_grad[1]:                                  # g a^b log(a), 0 where a = 0, b >= 0
+            out = self.bin(M.B_POW, a, b)
+            raw = self.bin(M.B_MUL, g, self.bin(M.B_MUL, out, self.un(M.U_LOG, a)))
+            at_zero = self.compare(M.C_EQ, a, self.zero(len(a.shape)))
+            nonneg = self.compare(M.C_GE, b, self.zero(len(b.shape)))
+            mask = A.binary(self.kernels, M.B_AND, at_zero, nonneg)
+            gb = self.where(mask, self.zero(len(raw.shape)), raw)
         return ga, gb
 
 
-class Affine(Function):
-    """alpha·x + beta for Python scalars alpha, beta: scaling, negation, adding a constant."""
+class _Extreme(Broadcast):
+    """maximum / minimum: the gradient goes to the larger (smaller) input, half to each on a
+    tie, as PyTorch."""
+    winner = None
 
-    def forward(self, x, alpha, beta):
-        self.alpha = alpha
-        return self.kernels.affine(flat(x), np.float32(alpha), np.float32(beta)).reshape(x.shape)
+    def grads(self, g):
+        half = self.un(M.U_MUL, g, 0.5)
+        zero = self.zero(len(g.shape))
+        tie = self.compare(M.C_EQ, self.a, self.b)
+        a_wins = self.compare(self.winner, self.a, self.b)
+        b_wins = self.compare(self.winner, self.b, self.a)
+        share_a = self.where(a_wins, g, self.where(tie, half, zero))
+        share_b = self.where(b_wins, g, self.where(tie, half, zero))
+        return share_a, share_b
 
-    def backward(self, g):
-        return _scaled(self.kernels, g, self.alpha)
+
+class Maximum(_Extreme):
+    name, code, winner = "maximum", M.B_MAXIMUM, M.C_GT
 
 
-class AddScalar(Affine): name = "add"           # noqa: E701
-class SubScalar(Affine): name = "sub"           # noqa: E701
-class MulScalar(Affine): name = "mul"           # noqa: E701
-class DivScalar(Affine): name = "div"           # noqa: E701
-class Neg(Affine): name = "neg"                 # noqa: E701
+class Minimum(_Extreme):
+    name, code, winner = "minimum", M.B_MINIMUM, M.C_LT
+
+
+class FloorDivide(Broadcast):
+    name, code, saves = "floor_divide", M.B_FLOORDIV, ()
+
+    def grads(self, g):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented (as in "
+                           "PyTorch); detach() the operands")
+
+
+class Remainder(Broadcast):
+    name, code = "remainder", M.B_REMAINDER
+
+    def grads(self, g):                                         # d(a - floor(a/b) b)
+        gb = None
+        if self.needs_grad[1]:
+            gb = self.un(M.U_NEG, self.bin(M.B_MUL, g, self.bin(M.B_FLOORDIV, self.a, self.b)))
+        return g, gb
+
+
+def _checked(name, a, b, dtype):
+    if a.dtype is dtypes.bool and b.dtype is dtypes.bool and name == "sub":
+        raise TypeError("sub: subtraction, the `-` operator, with two bool tensors is not "
+                        "supported; to invert a mask use the `~` or `logical_not()` operator")
+    return dtype
 
 
 def add(a, b):
-    _same_shape("add", a, b)
-    return Add.apply(a, b, alpha=1.0, beta=1.0)
+    return Add.apply(a, b, dtype=dtypes.result_type(a, b))
 
 
 def sub(a, b):
-    _same_shape("sub", a, b)
-    return Sub.apply(a, b, alpha=1.0, beta=-1.0)
+    return Sub.apply(a, b, dtype=_checked("sub", a, b, dtypes.result_type(a, b)))
 
 
 def mul(a, b):
-    _same_shape("mul", a, b)
-    return Mul.apply(a, b)
+    return Mul.apply(a, b, dtype=dtypes.result_type(a, b))
 
 
-def add_scalar(a, value):
-    return AddScalar.apply(a, alpha=1.0, beta=_scalar("add", value))
+def div(a, b):
+    dtype = dtypes.result_type(a, b)
+    return Div.apply(a, b, dtype=dtype if dtype.is_floating_point else dtypes.float32)
 
 
-def sub_scalar(a, value):
-    return SubScalar.apply(a, alpha=1.0, beta=-_scalar("sub", value))
+def pow(a, b):  # noqa: A001  (PyTorch's name)
+    return Pow.apply(a, b, dtype=dtypes.result_type(a, b))
 
 
-def rsub_scalar(a, value):
-    """value - a."""
-    return SubScalar.apply(a, alpha=-1.0, beta=_scalar("sub", value))
+def maximum(a, b):
+    return Maximum.apply(a, b, dtype=dtypes.result_type(a, b))
 
 
-def mul_scalar(a, value):
-    return MulScalar.apply(a, alpha=_scalar("mul", value), beta=0.0)
+def minimum(a, b):
+    return Minimum.apply(a, b, dtype=dtypes.result_type(a, b))
 
 
-def div_scalar(a, value):
-    value = _scalar("div", value)
-    if value == 0.0:
-        raise ZeroDivisionError("div: division of a tensor by zero")
-    return DivScalar.apply(a, alpha=1.0 / value, beta=0.0)
+def floor_divide(a, b):
+    return FloorDivide.apply(a, b, dtype=_integer_or_float("floor_divide", a, b))
 
 
-def neg(a):
-    return Neg.apply(a, alpha=-1.0, beta=0.0)
+def remainder(a, b):
+    return Remainder.apply(a, b, dtype=_integer_or_float("remainder", a, b))
+
+
+def _integer_or_float(name, *operands):
+    dtype = dtypes.result_type(*operands)
+    if dtype is dtypes.bool:
+        raise TypeError(f"{name}: not supported for bool tensors")
+    return dtype
+
+
+def trunc_divide(a, b):
+    """Integer division rounding toward zero (div(rounding_mode='trunc') of integers): the
+    floor quotient, plus one where the division was inexact and the signs differ."""
+    quotient, rest = a.floor_divide(b), a.remainder(b)
+    inexact_negative = (rest != 0) & ((a < 0) ^ (b < 0))
+    return quotient + inexact_negative.long()
+
+
+# ================================================================ tensor OP number
+
+class ScalarOp(Elementwise):
+    """x OP p for a Python number p (map_ops.U_* `code`), in the promoted dtype."""
+
+
+class AddScalar(ScalarOp):
+    name, code = "add", M.U_ADD
+
+    def backward(self, g):
+        return g
+
+
+class MulScalar(ScalarOp):
+    name, code = "mul", M.U_MUL
+
+    def backward(self, g):
+        return self.un(M.U_MUL, g, self.p)
+
+
+class RSubScalar(ScalarOp):
+    name, code = "sub", M.U_RSUB
+
+    def backward(self, g):
+        return self.un(M.U_NEG, g)
+
+
+class DivScalar(ScalarOp):
+    name, code = "div", M.U_DIV
+
+    def backward(self, g):
+        return self.un(M.U_DIV, g, self.p)
+
+
+class RDivScalar(ScalarOp):
+    name, code, saves = "div", M.U_RDIV, (0,)
+
+    def backward(self, g):                                      # -p g / x^2
+        return self.un(M.U_MUL, self.bin(M.B_DIV, g, self.un(M.U_SQUARE, self.x)), -self.p)
+
+
+class PowScalar(ScalarOp):
+    name, code, saves = "pow", M.U_POW, (0,)
+
+    def backward(self, g):                                      # p g x^(p-1); 0 for p = 0
+        if self.p == 0:
+            return self.zeros_like_input()
+        return self.un(M.U_MUL, self.bin(M.B_MUL, g, self.un(M.U_POW, self.x, self.p - 1)),
+                       self.p)
+
+
+class RPowScalar(ScalarOp):
+    name, code, saves_output = "pow", M.U_RPOW, True
+
+    def backward(self, g):                                      # g p^x log p
+        if self.p == 0:
+            return self.zeros_like_input()
+        return self.un(M.U_MUL, self.bin(M.B_MUL, g, self.y), math.log(self.p))
+
+
+class FloorDivideScalar(ScalarOp):
+    name, code = "floor_divide", M.U_FLOORDIV
+
+    def backward(self, g):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented (as in "
+                           "PyTorch); detach() the operands")
+
+
+class RFloorDivideScalar(FloorDivideScalar):
+    code = M.U_RFLOORDIV
+
+
+class RemainderScalar(ScalarOp):
+    name, code = "remainder", M.U_REMAINDER
+
+    def backward(self, g):
+        return g
+
+
+class RRemainderScalar(ScalarOp):
+    name, code = "remainder", M.U_RREMAINDER
+
+    def backward(self, g):
+        raise RuntimeError("the derivative of remainder(number, tensor) is not implemented; "
+                           "detach() the tensor")
+
+
+class Clamp(ScalarOp):
+    name, code, saves = "clamp", M.U_CLAMP, (0,)
+
+    def backward(self, g):
+        return self.bin(M.B_CLAMP_GRAD, g, self.x, self.p, self.q)
+
+
+def _scalar_op(cls, x, p, q=0, dtype=None):
+    dtype = dtype or dtypes.result_type(x, p)
+    return cls.apply(x, p=p, q=q, dtype=dtype)
+
+
+def add_scalar(x, p):
+    return _scalar_op(AddScalar, x, p)
+
+
+def sub_scalar(x, p):
+    if x.dtype is dtypes.bool and isinstance(p, bool):
+        raise TypeError("sub: subtraction with bool operands is not supported")
+    return _scalar_op(AddScalar, x, -p)
+
+
+def rsub_scalar(x, p):
+    return _scalar_op(RSubScalar, x, p)
+
+
+def mul_scalar(x, p):
+    return _scalar_op(MulScalar, x, p)
+
+
+def _float_dtype(x, p):
+    dtype = dtypes.result_type(x, p)
+    return dtype if dtype.is_floating_point else dtypes.float32
+
+
+def div_scalar(x, p):
+    return _scalar_op(DivScalar, x, p, dtype=_float_dtype(x, p))
+
+
+def rdiv_scalar(x, p):
+    return _scalar_op(RDivScalar, x, p, dtype=_float_dtype(x, p))
+
+
+def pow_scalar(x, p):
+    dtype = dtypes.result_type(x, p)
+    if not dtype.is_floating_point and p < 0:
+        raise InputError("pow: integers to negative integer powers are not allowed")
+    if p == 1:
+        return x.clone()
+    if p == 2 and dtype.is_floating_point:
+        return square(x)
+    if p == 0.5 and dtype.is_floating_point:
+        return sqrt(x)
+    return _scalar_op(PowScalar, x, p, dtype=dtype)
+
+
+def rpow_scalar(x, p):
+    return _scalar_op(RPowScalar, x, p)
+
+
+def floor_divide_scalar(x, p):
+    return _scalar_op(FloorDivideScalar, x, p, dtype=_integer_or_float("floor_divide", x, p))
+
+
+def rfloor_divide_scalar(x, p):
+    return _scalar_op(RFloorDivideScalar, x, p,
+                      dtype=_integer_or_float("floor_divide", x, p))
+
+
+def remainder_scalar(x, p):
+    return _scalar_op(RemainderScalar, x, p, dtype=_integer_or_float("remainder", x, p))
+
+
+def rremainder_scalar(x, p):
+    return _scalar_op(RRemainderScalar, x, p, dtype=_integer_or_float("remainder", x, p))
+
+
+def clamp(x, low=None, high=None):
+    """Both bounds Python numbers (or None); tensor bounds go through maximum/minimum."""
+    dtype = dtypes.result_type(x, *(b for b in (low, high) if b is not None))
+    if dtype is dtypes.bool:
+        raise TypeError("clamp: not supported for bool tensors")
+    big = math.inf if dtype.is_floating_point else np.iinfo(np.int64).max
+    low = -big if low is None else low
+    high = big if high is None else high
+    return Clamp.apply(x, p=low, q=high, dtype=dtype)
+
+
+# ================================================================ math on one tensor
+
+class Neg(Elementwise):
+    name, code = "neg", M.U_NEG
+
+    def backward(self, g):
+        return self.un(M.U_NEG, g)
+
+
+class Abs(Elementwise):
+    name, code, saves = "abs", M.U_ABS, (0,)
+
+    def backward(self, g):
+        return self.bin(M.B_MUL, g, self.un(M.U_SIGN, self.x))
+
+
+class Square(Elementwise):
+    name, code, saves = "square", M.U_SQUARE, (0,)
+
+    def backward(self, g):
+        return self.un(M.U_MUL, self.bin(M.B_MUL, g, self.x), 2.0)
+
+
+class Exp(Elementwise):
+    name, code, float_result, saves_output = "exp", M.U_EXP, True, True
+
+    def backward(self, g):
+        return self.bin(M.B_MUL, g, self.y)
+
+
+class Log(Elementwise):
+    name, code, float_result, saves = "log", M.U_LOG, True, (0,)
+
+    def backward(self, g):
+        return self.bin(M.B_DIV, g, self.x)
+
+
+class Log2(Log):
+    name, code = "log2", M.U_LOG2
+
+    def backward(self, g):
+        return self.un(M.U_MUL, super().backward(g), 1.0 / math.log(2.0))
+
+
+class Log10(Log):
+    name, code = "log10", M.U_LOG10
+
+    def backward(self, g):
+        return self.un(M.U_MUL, super().backward(g), 1.0 / math.log(10.0))
+
+
+class Log1p(Elementwise):
+    name, code, float_result, saves = "log1p", M.U_LOG1P, True, (0,)
+
+    def backward(self, g):
+        return self.bin(M.B_DIV, g, self.un(M.U_ADD, self.x, 1.0))
+
+
+class Expm1(Elementwise):
+    name, code, float_result, saves_output = "expm1", M.U_EXPM1, True, True
+
+    def backward(self, g):
+        return self.bin(M.B_MUL, g, self.un(M.U_ADD, self.y, 1.0))
+
+
+class Sqrt(Elementwise):
+    name, code, float_result, saves_output = "sqrt", M.U_SQRT, True, True
+
+    def backward(self, g):
+        return self.bin(M.B_SQRT_GRAD, g, self.y)
+
+
+class Rsqrt(Elementwise):
+    name, code, float_result, saves_output = "rsqrt", M.U_RSQRT, True, True
+
+    def backward(self, g):
+        return self.bin(M.B_RSQRT_GRAD, g, self.y)
+
+
+class Reciprocal(Elementwise):
+    name, code, float_result, saves_output = "reciprocal", M.U_RECIPROCAL, True, True
+
+    def backward(self, g):                                      # -g y^2
+        return self.un(M.U_NEG, self.bin(M.B_MUL, g, self.un(M.U_SQUARE, self.y)))
+
+
+class Erf(Elementwise):
+    name, code, float_result, saves = "erf", M.U_ERF, True, (0,)
+
+    def backward(self, g):                                      # g 2/sqrt(pi) exp(-x^2)
+        bell = self.un(M.U_EXP, self.un(M.U_NEG, self.un(M.U_SQUARE, self.x)))
+        return self.un(M.U_MUL, self.bin(M.B_MUL, g, bell), 2.0 / math.sqrt(math.pi))
+
+
+class _Step(Elementwise):
+    """Piecewise-constant ops: zero gradient, as PyTorch."""
+
+    def backward(self, g):
+        return self.zeros_like_input()
+
+
+class Sign(_Step):
+    name, code = "sign", M.U_SIGN
+
+
+class Floor(_Step):
+    name, code = "floor", M.U_FLOOR
+
+
+class Ceil(_Step):
+    name, code = "ceil", M.U_CEIL
+
+
+class Round(_Step):
+    name, code = "round", M.U_ROUND
+
+
+class Trunc(_Step):
+    name, code = "trunc", M.U_TRUNC
+
+
+def _no_bool(name, x):
+    if x.dtype is dtypes.bool:
+        raise TypeError(f"{name}: not supported for bool tensors" + (
+            " (invert a mask with `~` or logical_not())" if name == "neg" else ""))
+    return x
+
+
+def neg(x):
+    return Neg.apply(_no_bool("neg", x))
+
+
+def abs(x):  # noqa: A001
+    return Abs.apply(_no_bool("abs", x))
+
+
+def square(x):
+    return Square.apply(x if x.dtype is not dtypes.bool else x.long())
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def log2(x):
+    return Log2.apply(x)
+
+
+def log10(x):
+    return Log10.apply(x)
+
+
+def log1p(x):
+    return Log1p.apply(x)
+
+
+def expm1(x):
+    return Expm1.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def rsqrt(x):
+    return Rsqrt.apply(x)
+
+
+def reciprocal(x):
+    return Reciprocal.apply(x)
+
+
+def erf(x):
+    return Erf.apply(x)
+
+
+def sign(x):
+    return Sign.apply(_no_bool("sign", x))
+
+
+def floor(x):
+    return Floor.apply(x)
+
+
+def ceil(x):
+    return Ceil.apply(x)
+
+
+def round(x):  # noqa: A001
+    return Round.apply(x)
+
+
+def trunc(x):
+    return Trunc.apply(x)
+
+
+# ================================================================ conversions and fills
+
+class Cast(Function):
+    """x converted to another dtype; the gradient passes back for float to float."""
+    name, float_inputs, strided_inputs, saves = "to", False, True, ()
+
+    def forward(self, x, dtype):
+        return A.cast(self.kernels, x, dtype.numpy)
+
+    def backward(self, g):
+        return g
+
+
+def cast(x, dtype):
+    return Cast.apply(x, dtype=dtype)
+
+
+def fill(x, value):
+    """Every element of x (any layout) set to value, converted to x's dtype."""
+    kernels = x._kernels
+    if x.dtype is dtypes.int32:
+        wide = A.empty(kernels, x.shape, np.int64)
+        kernels.unary(M.U_FILL, wide, wide, int(value))
+        kernels.cast(wide, x._array)
+        return x
+    value = bool(value) if x.dtype is dtypes.bool else value
+    kernels.unary(M.U_FILL, x._array, x._array, value)
+    return x
+
+
+def random_fill(x, kind, a, b):
+    """x filled from the Philox generator (gpucnn.random): uniform [a, b) or normal(a, b)."""
+    if x.dtype is not dtypes.float32:
+        raise TypeError(f"{kind}_: only float32 tensors can be filled with random numbers, got "
+                        f"{x.dtype.name}")
+    seed, offset = random.philox_counters(x.numel())
+    kernels = x._kernels
+    draw = kernels.uniform if kind == "uniform" else kernels.normal
+    if A.is_contiguous(x._array):
+        draw(x._array, seed, offset, a, b)
+    else:
+        values = draw(A.empty(kernels, x.shape), seed, offset, a, b)
+        kernels.cast(values, x._array)
+    return x

@@ -1,5 +1,7 @@
 """2-D convolution: forward and its three gradients (data, weight, bias)."""
 from ..autograd import Function
+from ..kernels import reduce as K
+from . import _arrays as A
 
 
 class Conv2d(Function):
@@ -18,6 +20,5 @@ class Conv2d(Function):
         if self.needs_grad[1]:
             dw = self.kernels.conv2d_backward_weight(self.x, g, self.w.shape, **self.geometry)
         if self.has_bias and self.needs_grad[2]:
-            n, k, p, q = g.shape
-            db = self.kernels.sum_axes02(g.reshape(n, k, p * q))   # the same sum as linear's
+            db = A.reduce(self.kernels, K.R_SUM, g, (0, 2, 3))   # a per-channel sum of g
         return (dx, dw, db) if self.has_bias else (dx, dw)

@@ -1,5 +1,13 @@
-"""y = x·Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch."""
+"""Matrix products: y = x·Wᵀ + b (the linear layer, W of shape (out_features, in_features) as
+in PyTorch) and `matmul` (the @ operator) with PyTorch's rules for 1-D and batched operands.
+Every product is one kernels.matmul call (per batch element for batched products); a
+transposed operand is passed with a transpose flag, not copied."""
+from .. import dtypes
 from ..autograd import Function
+from ..errors import InputError
+from ..kernels import reduce as K
+from . import _arrays as A
+from .shape import stack
 
 
 class Linear(Function):
@@ -15,7 +23,85 @@ class Linear(Function):
         dw = self.kernels.matmul(g, self.x, trans_a=True) if self.needs_grad[1] else None
         if not self.has_bias:
             return dx, dw
-        # The bias gradient sums g over the batch: the same kernel as the convolution's.
-        db = self.kernels.sum_axes02(g.reshape(g.shape[0], g.shape[1], 1)) \
-            if self.needs_grad[2] else None
+        # The bias gradient sums g over the batch (a column sum, as the convolution's).
+        db = A.reduce(self.kernels, K.R_SUM, g, (0,)) if self.needs_grad[2] else None
         return dx, dw, db
+
+
+def _operand(array):
+    """(C-contiguous array, transposed?) for a 2-D operand that _is_matrix: a transposed
+    contiguous matrix (x.t(), w.T) is passed as its storage with the transpose flag."""
+    if A.is_contiguous(array):
+        return array, False
+    rows, cols = array.shape
+    return A.view(array, (cols, rows), (rows, 1)), True
+
+
+class MatMul(Function):
+    """a @ b for 2-D a (M, K) and b (K, N)."""
+    name, strided_inputs = "matmul", True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self._product(a, False, b, False)
+
+    def _product(self, a, t_a, b, t_b):
+        """op(a) · op(b), each operand contiguous or passed transposed."""
+        a = A.contiguous(self.kernels, a) if not _is_matrix(a) else a
+        b = A.contiguous(self.kernels, b) if not _is_matrix(b) else b
+        a, flip_a = _operand(a)
+        b, flip_b = _operand(b)
+        return self.kernels.matmul(a, b, trans_a=t_a != flip_a, trans_b=t_b != flip_b)
+
+    def backward(self, g):
+        g = A.contiguous(self.kernels, g)
+        ga = self._product(g, False, self.b, True) if self.needs_grad[0] else None
+        gb = self._product(self.a, True, g, False) if self.needs_grad[1] else None
+        return ga, gb
+
+
+def _is_matrix(array) -> bool:
+    """C-contiguous, or the transpose of a C-contiguous matrix."""
+    strides = A.strides(array)
+    rows, cols = array.shape
+    return A.is_contiguous(array) or strides == (1, rows)
+
+
+def matmul(a, b):
+    for name, t in (("input", a), ("other", b)):
+        if t.ndim == 0:
+            raise InputError(f"matmul: both arguments need at least 1 dimension, {name} is "
+                               f"0-D; use * to multiply by a scalar")
+    if a.dtype is not dtypes.float32 or b.dtype is not dtypes.float32:
+        raise TypeError(f"matmul: expected float32 tensors, got {a.dtype.name} and "
+                        f"{b.dtype.name} (convert with .float())")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise InputError(f"mat1 and mat2 shapes cannot be multiplied ({_rows(a)}x{k_a} and "
+                           f"{k_b}x{b.shape[-1] if b.ndim > 1 else 1}) (shapes {tuple(a.shape)} "
+                           f"and {tuple(b.shape)})")
+    if a.ndim == 1 and b.ndim == 1:
+        return MatMul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
+    if a.ndim == 1:
+        return matmul(a.unsqueeze(0), b).squeeze(-2)
+    if b.ndim == 1:
+        return matmul(a, b.unsqueeze(1)).squeeze(-1)
+    if a.ndim == 2 and b.ndim == 2:
+        return MatMul.apply(a, b)
+    if b.ndim == 2:   # (..., M, K) @ (K, N): one product over all rows
+        rows = a.reshape(-1, k_a)
+        return MatMul.apply(rows, b).reshape(*a.shape[:-1], b.shape[-1])
+    batch = A.broadcast_shapes("matmul", tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    a = a.expand(*batch, *a.shape[-2:])
+    b = b.expand(*batch, *b.shape[-2:])
+    flat_a = a.reshape(-1, *a.shape[-2:])
+    flat_b = b.reshape(-1, *b.shape[-2:])
+    products = [MatMul.apply(flat_a[i], flat_b[i]) for i in range(flat_a.shape[0])]
+    if not products:
+        return a.new_zeros(*batch, a.shape[-2], b.shape[-1])
+    return stack(products).reshape(*batch, a.shape[-2], b.shape[-1])
+
+
+def _rows(a):
+    return 1 if a.ndim == 1 else a.shape[-2]

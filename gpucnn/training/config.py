@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numba
 
-from .. import device as devices
+from .. import devices
 from .. import jsonfile
 from ..models import MODELS, default_model, model_spec
 from ..serialization import partial_path

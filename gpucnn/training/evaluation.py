@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..nn import functional as F
 from ..serialization import write_atomically
-from ..tensor import tensor
+from ..factories import tensor
 from . import UserError
 
 

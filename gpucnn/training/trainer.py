@@ -17,7 +17,7 @@ from .. import optim, random
 from ..data import DataLoader, channel_stats
 from ..models import get_model
 from ..nn import functional as F
-from ..tensor import tensor
+from ..factories import tensor
 from .checkpoint import Checkpoint, load_weights, save_checkpoint
 from .config import TrainConfig
 from .data import LoadedData

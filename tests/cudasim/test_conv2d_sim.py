@@ -21,7 +21,8 @@ from gpucnn.kernels.conv2d import (
     conv2d_forward_cuda,
     geometry,
 )
-from gpucnn.kernels.elementwise import sum_axes02_cpu, sum_axes02_cuda
+from gpucnn.kernels._views import as_strided
+from gpucnn.kernels.reduce import R_SUM, reduce_cpu, reduce_cuda
 from tests.helpers import assert_close, poisoned, rand
 
 # name: (x_shape, w_shape, stride, padding (t, b, l, r), dilation, groups)
@@ -111,13 +112,16 @@ def test_backward_weight_split_k_is_exact_and_reproducible(split_k, rng):
 
 @pytest.mark.parametrize("shape", [(2, 5, 3, 4), (3, 2, 13, 11)])
 def test_bias_gradient(shape, rng):
-    """The convolution's bias gradient: sum_axes02 over dy viewed as (N, K, P*Q). (3, 2, 13,
-    11): 429 terms per channel, more than one pass of the 256-thread block."""
-    dy = rand(rng, *shape).reshape(shape[0], shape[1], -1)
-    out = cuda.to_device(poisoned((shape[1],)))
-    got = sum_axes02_cuda(cuda.to_device(dy), out=out)
+    """The convolution's bias gradient: a sum of dy viewed as (1, K, N, P*Q). (3, 2, 13, 11):
+    429 terms per channel, more than one pass of the 256-thread block."""
+    n, k, p, q = shape
+    dy = rand(rng, *shape)
+    geometry = ((1, k, n, p * q), (0, p * q, k * p * q, 1))
+    out = cuda.to_device(poisoned((1, k)))
+    got = reduce_cuda(R_SUM, as_strided(cuda.to_device(dy), *geometry), out=out)
     assert got is out
-    assert_close(out.copy_to_host(), sum_axes02_cpu(dy), what="bias gradient")
+    assert_close(out.copy_to_host(), reduce_cpu(R_SUM, as_strided(dy, *geometry)),
+                 what="bias gradient")
 
 
 # ---------------------------------------------------------------- bad arguments, before any launch
@@ -144,5 +148,5 @@ def test_launchers_reject_bad_arguments(rng):
         conv2d_backward_weight_cuda(dx, ddy, (5, 3, 3), *geo)
     with pytest.raises(ValueError, match="conv2d_backward_weight_cuda.*split_k"):
         conv2d_backward_weight_cuda(dx, ddy, w.shape, *geo, split_k=0)
-    with pytest.raises(ValueError, match="sum_axes02_cuda.*3-D"):
-        sum_axes02_cuda(cuda.to_device(b))
+    with pytest.raises(ValueError, match="reduce_cuda.*4-D"):
+        reduce_cuda(R_SUM, cuda.to_device(b))

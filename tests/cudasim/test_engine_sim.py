@@ -74,4 +74,4 @@ def test_round_trips_between_devices():
     np.testing.assert_array_equal(t.to("cpu").numpy(), host)
     assert t.to("cpu").device == "cpu"
     labels = gc.tensor([3, 1], device="cuda")
-    assert labels.dtype == np.int64 and labels.numpy().tolist() == [3, 1]
+    assert labels.dtype == gc.int64 and labels.numpy().tolist() == [3, 1]

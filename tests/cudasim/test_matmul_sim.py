@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from numba import cuda
 
-from gpucnn.kernels.elementwise import sum_axes02_cpu, sum_axes02_cuda
+from gpucnn.kernels._views import as_strided
+from gpucnn.kernels.reduce import R_SUM, reduce_cpu, reduce_cuda
 from gpucnn.kernels.matmul import matmul_cpu, matmul_cuda
 from tests.helpers import assert_close, poisoned, rand
 
@@ -41,11 +42,12 @@ def test_matmul_cuda_allocates_out_and_handles_1x1x1():
 
 
 def test_linear_bias_grad_cuda():
-    """The linear layer's bias gradient, sum_axes02 over dy viewed as (M, N, 1)."""
-    dy = rand(np.random.default_rng(0), 9, 40).reshape(9, 40, 1)  # two blocks of the narrow sum
-    out = cuda.to_device(poisoned((40,)))
-    assert sum_axes02_cuda(cuda.to_device(dy), out=out) is out
-    assert_close(out.copy_to_host(), sum_axes02_cpu(dy))
+    """The linear layer's bias gradient: a column sum of dy (M, N) viewed as (1, N, M, 1)."""
+    dy = rand(np.random.default_rng(0), 9, 40)   # 40 columns: two blocks of 32 outputs
+    geometry = ((1, 40, 9, 1), (0, 1, 40, 0))
+    out = cuda.to_device(poisoned((1, 40)))
+    assert reduce_cuda(R_SUM, as_strided(cuda.to_device(dy), *geometry), out=out) is out
+    assert_close(out.copy_to_host(), reduce_cpu(R_SUM, as_strided(dy, *geometry)))
 
 
 def test_matmul_cuda_rejects_bad_arguments():

@@ -1,5 +1,5 @@
-"""Elementwise, sum_axes02, softmax cross-entropy and optimizer launchers against their CPU
-twins in numba's simulator, outputs NaN-poisoned so an unwritten element fails."""
+"""Softmax cross-entropy and optimizer launchers against their CPU twins in numba's
+simulator, outputs NaN-poisoned so an unwritten element fails."""
 import numpy as np
 import pytest
 from numba import cuda
@@ -11,7 +11,8 @@ from tests.helpers import assert_close, poisoned, rand
 
 @pytest.fixture(params=[False, True], ids=["one-pass", "grid-stride"])
 def stride(request, monkeypatch):
-    """With MAX_BLOCKS = 2, 600 elements need the grid-stride loop of every kernel."""
+    """With MAX_BLOCKS = 2 (grid_1d, which these launchers share with elementwise.py), 600
+    elements need the grid-stride loop of every kernel."""
     if request.param:
         monkeypatch.setattr(ew, "MAX_BLOCKS", 2)
     return request.param
@@ -19,60 +20,6 @@ def stride(request, monkeypatch):
 
 def dev(a):
     return cuda.to_device(a)
-
-
-def test_elementwise_ops(stride):
-    rng = np.random.default_rng(1)
-    shape = (3, 200)
-    a, b = rand(rng, *shape), rand(rng, *shape)
-    cases = [
-        (ew.relu_forward_cuda, ew.relu_forward_cpu, (a,)),
-        (ew.relu_backward_cuda, ew.relu_backward_cpu, (a, b)),
-        (ew.axpby_cuda, ew.axpby_cpu, (a, b, 0.5, -1.25)),
-        (ew.mul_cuda, ew.mul_cpu, (a, b)),
-        (ew.affine_cuda, ew.affine_cpu, (a, -2.0, 0.25)),
-    ]
-    for gpu, cpu, args in cases:
-        out = dev(poisoned(shape))
-        device_args = [dev(x) if isinstance(x, np.ndarray) else x for x in args]
-        assert gpu(*device_args, out=out) is out
-        assert_close(out.copy_to_host(), cpu(*args), what=gpu.__name__)
-    allocated = ew.relu_forward_cuda(dev(a))
-    assert allocated.shape == shape
-    assert_close(allocated.copy_to_host(), ew.relu_forward_cpu(a))
-    filled = dev(poisoned(shape))
-    ew.fill_cuda(filled, 3.5)
-    assert np.all(filled.copy_to_host() == np.float32(3.5))
-
-
-def test_axpby_accumulates_in_place():
-    rng = np.random.default_rng(2)
-    acc, g = rand(rng, 70), rand(rng, 70)
-    d_acc = dev(acc)
-    ew.axpby_cuda(d_acc, dev(g), 1.0, 1.0, out=d_acc)
-    assert_close(d_acc.copy_to_host(), ew.axpby_cpu(acc, g, 1.0, 1.0))
-
-
-# (A, B, C): narrow path (C < 32) across two 32-wide b slices, and with C = 1 (linear bias);
-# wide path (C >= 32) with A*C crossing the 256-thread stride; a full sum.
-@pytest.mark.parametrize("shape", [(5, 40, 1), (3, 33, 4), (3, 3, 100), (1, 1, 600)], ids=str)
-def test_sum_axes02(shape):
-    x = rand(np.random.default_rng(sum(shape)), *shape)
-    out = dev(poisoned((shape[1],)))
-    assert ew.sum_axes02_cuda(dev(x), out=out) is out
-    assert_close(out.copy_to_host(), ew.sum_axes02_cpu(x), what=str(shape))
-
-
-def test_elementwise_cuda_rejects_bad_arguments():
-    a = dev(np.ones((3, 4), np.float32))
-    with pytest.raises(ValueError, match="mul_cuda"):
-        ew.mul_cuda(a, dev(np.ones((4, 3), np.float32)))
-    with pytest.raises(TypeError, match="axpby_cuda"):
-        ew.axpby_cuda(a, dev(np.ones((3, 4))), 1.0, 1.0)
-    with pytest.raises(ValueError, match="relu_forward_cuda"):
-        ew.relu_forward_cuda(a, out=dev(np.ones(12, np.float32)))
-    with pytest.raises(ValueError, match="sum_axes02_cuda"):
-        ew.sum_axes02_cuda(a)
 
 
 @pytest.mark.parametrize("n,c,scale", [(1, 1, 1.0), (300, 3, 1.0), (7, 10, 1000.0)],

@@ -59,10 +59,17 @@ class TestTensorCopiesItsInput:
         assert np.all(frozen == 1.0)
 
     def test_from_numpy_refuses_what_it_cannot_share(self):
-        with pytest.raises(TypeError, match="float32, int64 or bool"):
+        with pytest.raises(TypeError, match="float32, int64, int32 or bool"):
             gc.from_numpy(np.ones(3))
-        with pytest.raises(ValueError, match="C-contiguous"):
-            gc.from_numpy(np.ones((4, 4), np.float32)[:, ::2])
+        with pytest.raises(ValueError, match="non-negative strides"):
+            gc.from_numpy(np.ones((4, 4), np.float32)[::-1])
+
+    def test_from_numpy_shares_a_strided_view(self):
+        base = np.arange(16, dtype=np.float32).reshape(4, 4)
+        shared = gc.from_numpy(base[:, ::2])
+        assert shared.shape == (4, 2) and shared.stride() == (4, 2)
+        base[1, 2] = -1.0
+        assert shared[1, 1].item() == -1.0
 
 
 class TestIntegerRange:

@@ -15,7 +15,8 @@ from gpucnn.kernels.conv2d import (
     conv2d_backward_weight_cpu,
     conv2d_forward_cpu,
 )
-from gpucnn.kernels.elementwise import sum_axes02_cpu
+from gpucnn.kernels._views import as_strided
+from gpucnn.kernels.reduce import R_SUM, reduce_cpu
 from tests.helpers import assert_close, poisoned, rand
 
 
@@ -178,9 +179,14 @@ def test_backward_weight(name, rng, pipeline):
 
 
 def conv_bias_grad(dy, out=None):
-    """The convolution's bias gradient as the engine computes it: sum_axes02 over (N, K, PQ)."""
+    """The convolution's bias gradient as the engine computes it: a sum of dy viewed as
+    (1, K, N, P*Q) (kernels/reduce.py)."""
     n, k, p, q = dy.shape
-    return sum_axes02_cpu(dy.reshape(n, k, p * q), out=out)
+    view = as_strided(dy, (1, k, n, p * q), (0, p * q, k * p * q, 1))
+    if out is None:
+        return reduce_cpu(R_SUM, view).reshape(k)
+    reduce_cpu(R_SUM, view, out=out.reshape(1, -1))   # a (1, K) view of out
+    return out
 
 
 @pytest.mark.parametrize("shape", [(1, 4, 1, 1), (3, 5, 7, 9), (64, 6, 14, 14)])
@@ -367,9 +373,9 @@ def test_backward_weight_bad_arguments(bad):
 
 def test_bias_gradient_bad_arguments():
     n, k, p, q = DY.shape
-    with pytest.raises(ValueError, match="sum_axes02_cpu.*3-D"):
-        sum_axes02_cpu(DY)
-    with pytest.raises(ValueError, match="sum_axes02_cpu.*out has shape"):
-        sum_axes02_cpu(DY.reshape(n, k, p * q), out=np.zeros(k + 1, np.float32))
-    with pytest.raises(TypeError, match="sum_axes02_cpu"):
-        sum_axes02_cpu(DY.reshape(n, k, p * q).astype(np.float16))
+    with pytest.raises(ValueError, match="reduce_cpu.*4-D"):
+        reduce_cpu(R_SUM, DY.reshape(n, k, p * q))
+    with pytest.raises(ValueError, match="reduce_cpu.*out"):
+        conv_bias_grad(DY, out=np.zeros((1, k + 1), np.float32))
+    with pytest.raises(TypeError, match="reduce_cpu"):
+        reduce_cpu(R_SUM, DY.astype(np.float16))

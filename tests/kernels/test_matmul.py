@@ -1,16 +1,23 @@
-"""matmul_cpu and the linear layer's bias gradient (sum_axes02 over (M, N, 1)) against a
+"""matmul_cpu and the linear layer's bias gradient (a column sum, kernels/reduce.py) against a
 float64 reference; argument checks of both twins (the CUDA launchers run in tests/cudasim)."""
 import numpy as np
 import pytest
 
-from gpucnn.kernels.elementwise import sum_axes02_cpu, sum_axes02_cuda
+from gpucnn.kernels._views import as_strided
+from gpucnn.kernels.reduce import R_SUM, reduce_cpu, reduce_cuda
 from gpucnn.kernels.matmul import matmul_cpu, matmul_cuda
 from tests.helpers import assert_close, rand
 
 
 def linear_bias_grad(dy, out=None):
-    """The linear layer's bias gradient as the engine computes it."""
-    return sum_axes02_cpu(dy.reshape(dy.shape[0], dy.shape[1], 1), out=out)
+    """The linear layer's bias gradient as the engine computes it: dy (M, N) viewed as
+    (1, N, M, 1), summed."""
+    m, n = dy.shape
+    view = as_strided(dy, (1, n, m, 1), (0, 1, n, 0))
+    if out is None:
+        return reduce_cpu(R_SUM, view).reshape(n)
+    reduce_cpu(R_SUM, view, out=out.reshape(1, -1))   # a (1, N) view of out
+    return out
 
 SHAPES = [(1, 1, 1), (3, 17, 65), (17, 1, 130), (65, 130, 3), (130, 65, 17), (64, 256, 2048)]
 
@@ -109,7 +116,7 @@ def test_cuda_launchers_reject_host_arrays():
     with pytest.raises(TypeError, match="device array"):
         matmul_cuda(a, b)
     with pytest.raises(TypeError, match="device array"):
-        sum_axes02_cuda(a.reshape(2, 6, 1))
+        reduce_cuda(R_SUM, a.reshape(1, 2, 6, 1))
 
 
 def test_cpu_twins_reject_device_arrays():
@@ -124,5 +131,5 @@ def test_cpu_twins_reject_device_arrays():
 
 
 def test_linear_bias_grad_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="sum_axes02_cpu"):
+    with pytest.raises(ValueError, match="reduce_cpu"):
         linear_bias_grad(np.ones((4, 3), np.float32), out=np.empty(4, np.float32))

@@ -19,7 +19,7 @@ from ... import models
 from ...autograd import no_grad
 from ...nn import functional as F
 from ...optim import SGD
-from ...tensor import tensor
+from ...factories import tensor
 from ..case import Case, Check, Prepared, Timed, sets_for, timed_first_call
 from ..flops import model_flops
 from ..reference import relative_l2_error

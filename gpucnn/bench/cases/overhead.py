@@ -2,8 +2,10 @@
 
 Three depths of the same launch, so the JSON shows where the microseconds go:
 
-    kernel     the numba kernel launched directly, `_relu_forward_kernel[1, 256](x, out)`
-    launcher   gpucnn.kernels.elementwise.relu_forward_cuda(x, out=out): argument checks + launch
+    kernel     the numba kernel launched directly, `_unary_float_flat_kernel[1, 256](U_RELU, x,
+               out, 0, 0)`
+    launcher   gpucnn.kernels.elementwise.unary_cuda(U_RELU, x, out): argument checks, layout
+               plan + launch
     tensor_op  gpucnn.nn.functional.relu(t) under no_grad: the engine's dispatch path (Function,
                backend lookup, output from the memory pool, a new Tensor) + the launch
 
@@ -18,9 +20,10 @@ import numpy as np
 from numba import cuda
 
 from ... import kernels
+from ...kernels.map_ops import U_RELU
 from ...autograd import no_grad
 from ...nn import functional as F
-from ...tensor import tensor
+from ...factories import tensor
 from ..case import Case, Check, Prepared, Timed, timed_first_call
 from ..timing import HostClock
 
@@ -42,14 +45,15 @@ def _prepare(depth, env) -> Prepared:
     out = cuda.device_array(SIZE, np.float32)
     t = tensor(host, device="cuda")
     if depth == "kernel":
-        launch = kernels.elementwise._relu_forward_kernel[1, SIZE]
+        launch = kernels.elementwise._unary_float_flat_kernel[1, SIZE]
+        relu, zero = np.int32(U_RELU), np.float32(0.0)
 
         def call():
-            launch(x, out)
+            launch(relu, x, out, zero, zero)
             return out
     elif depth == "launcher":
         def call():
-            return kernels.elementwise.relu_forward_cuda(x, out=out)
+            return kernels.elementwise.unary_cuda(U_RELU, x, out)
     else:
         def call():
             with no_grad():
