@@ -24,8 +24,8 @@ Layouts. When every array is C-contiguous the loops are flat (1-D). Otherwise th
 are coalesced (dims every array walks contiguously become one) and padded to 4; arrays with
 more than 4 dims left after that are cut into 4-D pieces by their leading dims, one launch per
 piece. The CUDA kernels run grid-stride loops over a grid capped at MAX_BLOCKS blocks, finding
-a strided element from the flat index; the CPU twins run numba parallel loops, over chunks of
-CPU_CHUNK elements in the strided layout.
+a strided element from the flat index; the CPU twins run numba parallel loops, over pieces of
+rows in the strided layout.
 
 Each output element depends on its inputs alone: results do not depend on the thread count or
 the device (up to the last bit of the math library's exp, log, tanh, erf).
@@ -53,7 +53,7 @@ THREADS = 256
 # are covered by the grid-stride loops. Tests lower it to exercise the stride.
 MAX_BLOCKS = 4096
 MAX_DIMS = 4
-CPU_CHUNK = 4096   # elements per task of the CPU strided loops
+CPU_CHUNK = 4096   # at most this many elements of a row per task of the CPU strided loops
 
 FLOAT32, INT64, INT32, BOOL = (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.int32),
                                np.dtype(np.bool_))
@@ -360,44 +360,29 @@ _CUDA = {
 
 # ================================================================ CPU twins
 # Flat loops run the hot ops (copy, ReLU, add, multiply, ...) as loops of their own, which
-# vectorise; every other op calls the formula per element. Strided loops walk chunks of
-# CPU_CHUNK elements, stepping a 4-D index (_first, _next) instead of dividing per element.
+# vectorise; every other op calls the formula per element. Strided loops run one task per row
+# piece (_tasks, _task) and walk 1-D slices of the row: an index from range(n) needs no
+# negative-index check, so LLVM can vectorise where the row's strides turn out to be 1.
 
 _JIT = dict(parallel=True, cache=True, error_model="numpy")
 
 
 @njit(inline="always")
-def _first(start, shape):
-    d = start % shape[3]
-    rest = start // shape[3]
-    c = rest % shape[2]
-    rest = rest // shape[2]
-    return rest // shape[1], rest % shape[1], c, d
+def _tasks(shape):
+    """The CPU strided loops' tasks: every row (a, b, c) of the 4-D shape, cut into pieces of
+    at most CPU_CHUNK elements along d (so a few long rows still spread over the threads)."""
+    return shape[0] * shape[1] * shape[2] * ((shape[3] + CPU_CHUNK - 1) // CPU_CHUNK)
 
 
 @njit(inline="always")
-def _next(a, b, c, d, shape):
-    d += 1
-    if d == shape[3]:
-        d = 0
-        c += 1
-        if c == shape[2]:
-            c = 0
-            b += 1
-            if b == shape[1]:
-                b = 0
-                a += 1
-    return a, b, c, d
-
-
-@njit(inline="always")
-def _chunk(k, size):
-    return k * CPU_CHUNK, min(size, (k + 1) * CPU_CHUNK)
-
-
-@njit(inline="always")
-def _chunks(size):
-    return (size + CPU_CHUNK - 1) // CPU_CHUNK
+def _task(k, shape):
+    """(a, b, c, d_start, d_stop) of task k."""
+    pieces = (shape[3] + CPU_CHUNK - 1) // CPU_CHUNK
+    row, piece = k // pieces, k % pieces
+    c = row % shape[2]
+    rest = row // shape[2]
+    start = piece * CPU_CHUNK
+    return rest // shape[1], rest % shape[1], c, start, min(shape[3], start + CPU_CHUNK)
 
 
 @njit(**_JIT)
@@ -426,17 +411,15 @@ def _unary_float_flat_cpu(op, x, out, p, q):
 
 @njit(**_JIT)
 def _unary_float_strided_cpu(op, x, out, p, q):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
         if op == U_COPY:
-            for _ in range(start, stop):
-                out[a, b, c, d] = x[a, b, c, d]
-                a, b, c, d = _next(a, b, c, d, out.shape)
+            for j in range(o.size):
+                o[j] = xr[j]
         else:
-            for _ in range(start, stop):
-                out[a, b, c, d] = unary_float_cpu(op, x[a, b, c, d], p, q)
-                a, b, c, d = _next(a, b, c, d, out.shape)
+            for j in range(o.size):
+                o[j] = unary_float_cpu(op, xr[j], p, q)
 
 
 @njit(**_JIT)
@@ -447,12 +430,11 @@ def _unary_int_flat_cpu(op, x, out, p, q):
 
 @njit(**_JIT)
 def _unary_int_strided_cpu(op, x, out, p, q):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            out[a, b, c, d] = unary_int_cpu(op, x[a, b, c, d], p, q)
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
+        for j in range(o.size):
+            o[j] = unary_int_cpu(op, xr[j], p, q)
 
 
 @njit(**_JIT)
@@ -463,12 +445,11 @@ def _unary_bool_flat_cpu(op, x, out, p, q):
 
 @njit(**_JIT)
 def _unary_bool_strided_cpu(op, x, out, p, q):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            out[a, b, c, d] = unary_bool_cpu(op, x[a, b, c, d], p, q)
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
+        for j in range(o.size):
+            o[j] = unary_bool_cpu(op, xr[j], p, q)
 
 
 @njit(**_JIT)
@@ -493,17 +474,21 @@ def _binary_float_flat_cpu(op, x, y, out, p, q):
 
 @njit(**_JIT)
 def _binary_float_strided_cpu(op, x, y, out, p, q):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
         if op == B_ADD:
-            for _ in range(start, stop):
-                out[a, b, c, d] = x[a, b, c, d] + y[a, b, c, d]
-                a, b, c, d = _next(a, b, c, d, out.shape)
+            for j in range(o.size):
+                o[j] = xr[j] + yr[j]
+        elif op == B_MUL:
+            for j in range(o.size):
+                o[j] = xr[j] * yr[j]
+        elif op == B_SUB:
+            for j in range(o.size):
+                o[j] = xr[j] - yr[j]
         else:
-            for _ in range(start, stop):
-                out[a, b, c, d] = binary_float_cpu(op, x[a, b, c, d], y[a, b, c, d], p, q)
-                a, b, c, d = _next(a, b, c, d, out.shape)
+            for j in range(o.size):
+                o[j] = binary_float_cpu(op, xr[j], yr[j], p, q)
 
 
 @njit(**_JIT)
@@ -514,12 +499,11 @@ def _binary_int_flat_cpu(op, x, y, out, p, q):
 
 @njit(**_JIT)
 def _binary_int_strided_cpu(op, x, y, out, p, q):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            out[a, b, c, d] = binary_int_cpu(op, x[a, b, c, d], y[a, b, c, d], p, q)
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
+        for j in range(o.size):
+            o[j] = binary_int_cpu(op, xr[j], yr[j], p, q)
 
 
 @njit(**_JIT)
@@ -530,12 +514,11 @@ def _binary_bool_flat_cpu(op, x, y, out, p, q):
 
 @njit(**_JIT)
 def _binary_bool_strided_cpu(op, x, y, out, p, q):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            out[a, b, c, d] = binary_bool_cpu(op, x[a, b, c, d], y[a, b, c, d], p, q)
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
+        for j in range(o.size):
+            o[j] = binary_bool_cpu(op, xr[j], yr[j], p, q)
 
 
 @njit(**_JIT)
@@ -546,13 +529,12 @@ def _compare_flat_cpu(op, x, y, out):
 
 @njit(**_JIT)
 def _compare_strided_cpu(op, x, y, out):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            v = x[a, b, c, d]
-            out[a, b, c, d] = compare_formula_cpu(op, v, y[a, b, c, d], v, v)
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
+        for j in range(o.size):
+            v = xr[j]
+            o[j] = compare_formula_cpu(op, v, yr[j], v, v)
 
 
 @njit(**_JIT)
@@ -563,12 +545,11 @@ def _compare_scalar_flat_cpu(op, x, out, p):
 
 @njit(**_JIT)
 def _compare_scalar_strided_cpu(op, x, out, p):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            out[a, b, c, d] = compare_formula_cpu(op, x[a, b, c, d], p, p, p)
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
+        for j in range(o.size):
+            o[j] = compare_formula_cpu(op, xr[j], p, p, p)
 
 
 @njit(**_JIT)
@@ -580,13 +561,12 @@ def _test_flat_cpu(op, x, out):
 
 @njit(**_JIT)
 def _test_strided_cpu(op, x, out):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            v = x[a, b, c, d]
-            out[a, b, c, d] = test_float_cpu(op, v, v, v)
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
+        for j in range(o.size):
+            v = xr[j]
+            o[j] = test_float_cpu(op, v, v, v)
 
 
 @njit(**_JIT)
@@ -597,22 +577,21 @@ def _where_flat_cpu(op, cond, x, y, out):
 
 @njit(**_JIT)
 def _where_strided_cpu(op, cond, x, y, out):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            out[a, b, c, d] = x[a, b, c, d] if cond[a, b, c, d] else y[a, b, c, d]
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, cr = out[a, b, c, start:stop], cond[a, b, c, start:stop]
+        xr, yr = x[a, b, c, start:stop], y[a, b, c, start:stop]
+        for j in range(o.size):
+            o[j] = xr[j] if cr[j] else yr[j]
 
 
 @njit(**_JIT)
 def _cast_strided_cpu(op, x, out):
-    for k in prange(_chunks(out.size)):
-        start, stop = _chunk(k, out.size)
-        a, b, c, d = _first(start, out.shape)
-        for _ in range(start, stop):
-            out[a, b, c, d] = x[a, b, c, d]
-            a, b, c, d = _next(a, b, c, d, out.shape)
+    for k in prange(_tasks(out.shape)):
+        a, b, c, start, stop = _task(k, out.shape)
+        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
+        for j in range(o.size):
+            o[j] = xr[j]
 
 
 @njit(**_JIT)
