@@ -129,7 +129,8 @@ def _allocate(on_device, shape, dtype):
 
 
 def _scalar(dtype, value):
-    return {FLOAT32: np.float32, INT64: np.int64, BOOL: np.bool_}[np.dtype(dtype)](value)
+    return {FLOAT32: np.float32, INT64: np.int64, INT32: np.int32,
+            BOOL: np.bool_}[np.dtype(dtype)](value)
 
 
 def _run(on_device, kernels, plan, op, *scalars):
@@ -144,9 +145,11 @@ def _run(on_device, kernels, plan, op, *scalars):
 
 
 # ================================================================ CUDA kernels
-# One kernel per (family, layout): "flat" kernels take C-contiguous 1-D arrays, "strided"
-# ones 4-D arrays of any strides and find a thread's element from its flat index. Families
-# whose formula serves every dtype are compiled once per dtype (several signatures).
+# Each family has a "flat" kernel (C-contiguous 1-D arrays) and a "strided" one (4-D arrays of
+# any strides; a thread finds its element from its flat index), made by one of two factories
+# from the family's formula: map1 for out = f(op, x, p, q), map2 for out = f(op, a, b, p, q).
+# A kernel is compiled once per dtype it serves (its signatures). Closures are not cached on
+# disk by numba (cache=False); each compiles in well under a second at its first launch.
 
 def _sig(*types, scalars=(), strided=False):
     """'void(int32, float32[::1], ..., float32, float32)': an op code, arrays, scalars."""
@@ -160,138 +163,48 @@ def _sigs(types_list, strided):
     return [_sig(*arrays, scalars=scalars, strided=strided) for arrays, scalars in types_list]
 
 
-def _unary_types(t):
-    return [((t, t), (t, t))]
+def _kernels(name, flat, strided, types, layouts):
+    made = {}
+    for layout, fn in (("flat", flat), ("strided", strided)):
+        if layout in layouts:
+            made[layout] = cuda_kernel(*_sigs(types, layout == "strided"),
+                                       name=f"{name}_{layout}", cache=False)(fn)
+    return made
 
 
-@cuda_kernel(*_sigs(_unary_types("float32"), False))
-def _unary_float_flat_kernel(op, x, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = unary_float_gpu(op, x[i], p, q)
+def _map1(name, formula, types, layouts=("flat", "strided")):
+    """out = formula(op, x, p, q): types [((x, out), (p, q)), ...]."""
+    def flat(op, x, out, p, q):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = formula(op, x[i], p, q)
+
+    def strided(op, x, out, p, q):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            i0, i1, i2, i3 = unravel4(i, out.shape)
+            out[i0, i1, i2, i3] = formula(op, x[i0, i1, i2, i3], p, q)
+    return _kernels(name, flat, strided, types, layouts)
 
 
-@cuda_kernel(*_sigs(_unary_types("float32"), True))
-def _unary_float_strided_kernel(op, x, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        a, b, c, d = unravel4(i, out.shape)
-        out[a, b, c, d] = unary_float_gpu(op, x[a, b, c, d], p, q)
+def _map2(name, formula, types):
+    """out = formula(op, a, b, p, q): types [((a, b, out), (p, q)), ...]."""
+    def flat(op, a, b, out, p, q):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = formula(op, a[i], b[i], p, q)
+
+    def strided(op, a, b, out, p, q):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            i0, i1, i2, i3 = unravel4(i, out.shape)
+            out[i0, i1, i2, i3] = formula(op, a[i0, i1, i2, i3], b[i0, i1, i2, i3], p, q)
+    return _kernels(name, flat, strided, types, ("flat", "strided"))
 
 
-@cuda_kernel(*_sigs(_unary_types("int64"), False))
-def _unary_int_flat_kernel(op, x, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = unary_int_gpu(op, x[i], p, q)
+def _same(t, arrays):
+    """((t, ..., t), (t, t)): `arrays` arrays and the two scalars, all of type t."""
+    return ((t,) * arrays, (t, t))
 
 
-@cuda_kernel(*_sigs(_unary_types("int64"), True))
-def _unary_int_strided_kernel(op, x, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        a, b, c, d = unravel4(i, out.shape)
-        out[a, b, c, d] = unary_int_gpu(op, x[a, b, c, d], p, q)
-
-
-@cuda_kernel(*_sigs(_unary_types("b1"), False))
-def _unary_bool_flat_kernel(op, x, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = unary_bool_gpu(op, x[i], p, q)
-
-
-@cuda_kernel(*_sigs(_unary_types("b1"), True))
-def _unary_bool_strided_kernel(op, x, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        a, b, c, d = unravel4(i, out.shape)
-        out[a, b, c, d] = unary_bool_gpu(op, x[a, b, c, d], p, q)
-
-
-def _binary_types(t):
-    return [((t, t, t), (t, t))]
-
-
-@cuda_kernel(*_sigs(_binary_types("float32"), False))
-def _binary_float_flat_kernel(op, a, b, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = binary_float_gpu(op, a[i], b[i], p, q)
-
-
-@cuda_kernel(*_sigs(_binary_types("float32"), True))
-def _binary_float_strided_kernel(op, a, b, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        i0, i1, i2, i3 = unravel4(i, out.shape)
-        out[i0, i1, i2, i3] = binary_float_gpu(op, a[i0, i1, i2, i3], b[i0, i1, i2, i3], p, q)
-
-
-@cuda_kernel(*_sigs(_binary_types("int64"), False))
-def _binary_int_flat_kernel(op, a, b, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = binary_int_gpu(op, a[i], b[i], p, q)
-
-
-@cuda_kernel(*_sigs(_binary_types("int64"), True))
-def _binary_int_strided_kernel(op, a, b, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        i0, i1, i2, i3 = unravel4(i, out.shape)
-        out[i0, i1, i2, i3] = binary_int_gpu(op, a[i0, i1, i2, i3], b[i0, i1, i2, i3], p, q)
-
-
-@cuda_kernel(*_sigs(_binary_types("b1"), False))
-def _binary_bool_flat_kernel(op, a, b, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = binary_bool_gpu(op, a[i], b[i], p, q)
-
-
-@cuda_kernel(*_sigs(_binary_types("b1"), True))
-def _binary_bool_strided_kernel(op, a, b, out, p, q):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        i0, i1, i2, i3 = unravel4(i, out.shape)
-        out[i0, i1, i2, i3] = binary_bool_gpu(op, a[i0, i1, i2, i3], b[i0, i1, i2, i3], p, q)
-
-
-_COMPARE_TYPES = [((t, t, "b1"), ()) for t in _COMPUTE_TYPES]
-
-
-@cuda_kernel(*_sigs(_COMPARE_TYPES, False))
-def _compare_flat_kernel(op, a, b, out):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = compare_gpu(op, a[i], b[i], a[i], a[i])
-
-
-@cuda_kernel(*_sigs(_COMPARE_TYPES, True))
-def _compare_strided_kernel(op, a, b, out):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        i0, i1, i2, i3 = unravel4(i, out.shape)
-        x = a[i0, i1, i2, i3]
-        out[i0, i1, i2, i3] = compare_gpu(op, x, b[i0, i1, i2, i3], x, x)
-
-
-_COMPARE_SCALAR_TYPES = [((t, "b1"), (t,)) for t in _COMPUTE_TYPES]
-
-
-@cuda_kernel(*_sigs(_COMPARE_SCALAR_TYPES, False))
-def _compare_scalar_flat_kernel(op, x, out, p):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = compare_scalar_gpu(op, x[i], p, p)
-
-
-@cuda_kernel(*_sigs(_COMPARE_SCALAR_TYPES, True))
-def _compare_scalar_strided_kernel(op, x, out, p):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        a, b, c, d = unravel4(i, out.shape)
-        out[a, b, c, d] = compare_scalar_gpu(op, x[a, b, c, d], p, p)
-
-
-@cuda_kernel(*_sigs([(("float32", "b1"), ())], False))
-def _test_flat_kernel(op, x, out):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        v = x[i]
-        out[i] = test_float_gpu(op, v, v, v)
-
-
-@cuda_kernel(*_sigs([(("float32", "b1"), ())], True))
-def _test_strided_kernel(op, x, out):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        a, b, c, d = unravel4(i, out.shape)
-        v = x[a, b, c, d]
-        out[a, b, c, d] = test_float_gpu(op, v, v, v)
+def _to_bool(t, arrays):
+    return ((t,) * (arrays - 1) + ("b1",), (t, t))
 
 
 _WHERE_TYPES = [(("b1", t, t, t), ()) for t in _COMPUTE_TYPES]
@@ -312,17 +225,9 @@ def _where_strided_kernel(op, cond, a, b, out):
 
 
 # Every pair of different dtypes, and int32 to int32 (the other same-dtype copies are U_COPY).
-_CAST_TYPES = [((s, d), ()) for s in ("float32", "int64", "int32", "b1")
+# numba converts on the store as NumPy's astype does (float to int truncates toward zero).
+_CAST_TYPES = [((s, d), (s, s)) for s in ("float32", "int64", "int32", "b1")
                for d in ("float32", "int64", "int32", "b1") if s != d or s == "int32"]
-
-
-@cuda_kernel(*_sigs(_CAST_TYPES, True))
-def _cast_strided_kernel(op, x, out):
-    # numba converts on the store as NumPy's astype does (float to int truncates toward zero).
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        a, b, c, d = unravel4(i, out.shape)
-        v = x[a, b, c, d]
-        out[a, b, c, d] = convert_gpu(op, v, v, v)
 
 
 @cuda_kernel("void(float32[::1], float32, float32, float32, int64)")
@@ -340,20 +245,19 @@ def _ramp_int_kernel(out, start, step, end, half):
 
 
 _CUDA = {
-    "unary": {t: {"flat": f, "strided": s} for t, f, s in (
-        (FLOAT32, _unary_float_flat_kernel, _unary_float_strided_kernel),
-        (INT64, _unary_int_flat_kernel, _unary_int_strided_kernel),
-        (BOOL, _unary_bool_flat_kernel, _unary_bool_strided_kernel))},
-    "binary": {t: {"flat": f, "strided": s} for t, f, s in (
-        (FLOAT32, _binary_float_flat_kernel, _binary_float_strided_kernel),
-        (INT64, _binary_int_flat_kernel, _binary_int_strided_kernel),
-        (BOOL, _binary_bool_flat_kernel, _binary_bool_strided_kernel))},
-    "compare": {"flat": _compare_flat_kernel, "strided": _compare_strided_kernel},
-    "compare_scalar": {"flat": _compare_scalar_flat_kernel,
-                       "strided": _compare_scalar_strided_kernel},
-    "test": {"flat": _test_flat_kernel, "strided": _test_strided_kernel},
+    "unary": {FLOAT32: _map1("unary_float", unary_float_gpu, [_same("float32", 2)]),
+              INT64: _map1("unary_int", unary_int_gpu, [_same("int64", 2)]),
+              BOOL: _map1("unary_bool", unary_bool_gpu, [_same("b1", 2)])},
+    "binary": {FLOAT32: _map2("binary_float", binary_float_gpu, [_same("float32", 3)]),
+               INT64: _map2("binary_int", binary_int_gpu, [_same("int64", 3)]),
+               BOOL: _map2("binary_bool", binary_bool_gpu, [_same("b1", 3)])},
+    "compare": _map2("compare", compare_gpu, [_to_bool(t, 3) for t in _COMPUTE_TYPES]),
+    "compare_scalar": _map1("compare_scalar", compare_scalar_gpu,
+                            [_to_bool(t, 2) for t in _COMPUTE_TYPES]),
+    "test": _map1("test", test_float_gpu, [_to_bool("float32", 2)]),
     "where": {"flat": _where_flat_kernel, "strided": _where_strided_kernel},
-    "cast": {"flat": _cast_strided_kernel, "strided": _cast_strided_kernel},
+    # 13 dtype pairs: one strided kernel serves contiguous arrays too, as (1, 1, 1, n) views.
+    "cast": _map1("cast", convert_gpu, _CAST_TYPES, layouts=("strided",)),
     "ramp": {FLOAT32: _ramp_float_kernel, INT64: _ramp_int_kernel},
 }
 
@@ -522,29 +426,28 @@ def _binary_bool_strided_cpu(op, x, y, out, p, q):
 
 
 @njit(**_JIT)
-def _compare_flat_cpu(op, x, y, out):
+def _compare_flat_cpu(op, x, y, out, p, q):
     for i in prange(out.size):
-        out[i] = compare_formula_cpu(op, x[i], y[i], x[i], x[i])
+        out[i] = compare_formula_cpu(op, x[i], y[i], p, q)
 
 
 @njit(**_JIT)
-def _compare_strided_cpu(op, x, y, out):
+def _compare_strided_cpu(op, x, y, out, p, q):
     for k in prange(_tasks(out.shape)):
         a, b, c, start, stop = _task(k, out.shape)
         o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
         for j in range(o.size):
-            v = xr[j]
-            o[j] = compare_formula_cpu(op, v, yr[j], v, v)
+            o[j] = compare_formula_cpu(op, xr[j], yr[j], p, q)
 
 
 @njit(**_JIT)
-def _compare_scalar_flat_cpu(op, x, out, p):
+def _compare_scalar_flat_cpu(op, x, out, p, q):
     for i in prange(out.size):
         out[i] = compare_formula_cpu(op, x[i], p, p, p)
 
 
 @njit(**_JIT)
-def _compare_scalar_strided_cpu(op, x, out, p):
+def _compare_scalar_strided_cpu(op, x, out, p, q):
     for k in prange(_tasks(out.shape)):
         a, b, c, start, stop = _task(k, out.shape)
         o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
@@ -553,20 +456,18 @@ def _compare_scalar_strided_cpu(op, x, out, p):
 
 
 @njit(**_JIT)
-def _test_flat_cpu(op, x, out):
+def _test_flat_cpu(op, x, out, p, q):
     for i in prange(out.size):
-        v = x[i]
-        out[i] = test_float_cpu(op, v, v, v)
+        out[i] = test_float_cpu(op, x[i], p, q)
 
 
 @njit(**_JIT)
-def _test_strided_cpu(op, x, out):
+def _test_strided_cpu(op, x, out, p, q):
     for k in prange(_tasks(out.shape)):
         a, b, c, start, stop = _task(k, out.shape)
         o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
         for j in range(o.size):
-            v = xr[j]
-            o[j] = test_float_cpu(op, v, v, v)
+            o[j] = test_float_cpu(op, xr[j], p, q)
 
 
 @njit(**_JIT)
@@ -586,7 +487,13 @@ def _where_strided_cpu(op, cond, x, y, out):
 
 
 @njit(**_JIT)
-def _cast_strided_cpu(op, x, out):
+def _cast_flat_cpu(op, x, out, p, q):
+    for i in prange(out.size):
+        out[i] = x[i]
+
+
+@njit(**_JIT)
+def _cast_strided_cpu(op, x, out, p, q):
     for k in prange(_tasks(out.shape)):
         a, b, c, start, stop = _task(k, out.shape)
         o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
@@ -621,7 +528,7 @@ _CPU = {
     "compare_scalar": {"flat": _compare_scalar_flat_cpu, "strided": _compare_scalar_strided_cpu},
     "test": {"flat": _test_flat_cpu, "strided": _test_strided_cpu},
     "where": {"flat": _where_flat_cpu, "strided": _where_strided_cpu},
-    "cast": {"flat": _cast_strided_cpu, "strided": _cast_strided_cpu},
+    "cast": {"flat": _cast_flat_cpu, "strided": _cast_strided_cpu},
     "ramp": {FLOAT32: _ramp_float_cpu, INT64: _ramp_int_cpu},
 }
 
@@ -658,7 +565,8 @@ def _compare(name, on_device, op, a, b, out):
     out = _allocate(on_device, a.shape, BOOL) if out is None else out
     _check(name, on_device, out, (BOOL,), ("a", a, COMPUTE_DTYPES),
            ("b", b, (np.dtype(a.dtype),)))
-    _run(on_device, _table(on_device, "compare"), _plan(out, a, b), op)
+    zero = _scalar(a.dtype, 0)   # the formulas' unused scalars
+    _run(on_device, _table(on_device, "compare"), _plan(out, a, b), op, zero, zero)
     return out
 
 
@@ -666,7 +574,8 @@ def _compare_scalar(name, on_device, op, x, p, out):
     _arrays(name, on_device, x=x)
     out = _allocate(on_device, x.shape, BOOL) if out is None else out
     _check(name, on_device, out, (BOOL,), ("x", x, COMPUTE_DTYPES))
-    _run(on_device, _table(on_device, "compare_scalar"), _plan(out, x), op, _scalar(x.dtype, p))
+    p = _scalar(x.dtype, p)
+    _run(on_device, _table(on_device, "compare_scalar"), _plan(out, x), op, p, p)
     return out
 
 
@@ -674,7 +583,8 @@ def _test(name, on_device, op, x, out):
     _arrays(name, on_device, x=x)
     out = _allocate(on_device, x.shape, BOOL) if out is None else out
     _check(name, on_device, out, (BOOL,), ("x", x, (FLOAT32,)))
-    _run(on_device, _table(on_device, "test"), _plan(out, x), op)
+    zero = np.float32(0)
+    _run(on_device, _table(on_device, "test"), _plan(out, x), op, zero, zero)
     return out
 
 
@@ -696,10 +606,12 @@ def _cast(name, on_device, x, out):
     _check(name, on_device, out, CAST_DTYPES, ("x", x, CAST_DTYPES))
     if np.dtype(x.dtype) == np.dtype(out.dtype) and np.dtype(x.dtype) in COMPUTE_DTYPES:
         return _unary(name, on_device, U_COPY, x, out, 0, 0)
-    plan = [("strided", arrays) if layout == "strided" else
-            ("strided", [a.reshape(1, 1, 1, a.size) for a in arrays])
-            for layout, arrays in _plan(out, x)]
-    _run(on_device, _table(on_device, "cast"), plan, 0)
+    zero = _scalar(x.dtype, 0)
+    plan = _plan(out, x)
+    if on_device:
+        plan = [("strided", [a.reshape(1, 1, 1, a.size) for a in arrays]) if layout == "flat"
+                else (layout, arrays) for layout, arrays in plan]
+    _run(on_device, _table(on_device, "cast"), plan, 0, zero, zero)
     return out
 
 
