@@ -187,6 +187,15 @@ class Function:
     def backward(self, grad_out):
         raise NotImplementedError
 
+    @property
+    def next_functions(self):
+        """((node, 0), ...) per input, as PyTorch's grad_fn.next_functions: the input's node,
+        an AccumulateGrad for a leaf that requires grad, None for the rest."""
+        return tuple((_next_node(t), 0) for t in self.inputs)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward object>"
+
     def check_versions(self):
         for version, expected, tensor in getattr(self, "saved_versions", ()):
             if version.value != expected:
@@ -196,6 +205,27 @@ class Function:
                     f"used by {self.name}, is at version {version.value}; expected version "
                     f"{expected} instead. Change the in-place op to its out-of-place form "
                     f"(x = x.add(y) instead of x.add_(y)), or clone the tensor first.")
+
+
+class AccumulateGrad:
+    """Where a leaf's gradient lands (shown in next_functions, as PyTorch's)."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    name = "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad object>"
+
+
+def _next_node(tensor):
+    if not tensor.requires_grad:
+        return None
+    if tensor._creator is None:
+        return AccumulateGrad(tensor)
+    return tensor._creator if tensor._creator is not FREED else None
 
 
 class _FreedGraph:

@@ -60,7 +60,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 # ================================================================ filled
 
-def _size(size, name):
+def _size(size, name, kwargs=None):
+    """The shape from f(2, 3), f((2, 3)) or f(size=(2, 3)); other keywords are refused."""
+    kwargs = dict(kwargs or {})
+    if "size" in kwargs:
+        if size:
+            raise TypeError(f"{name}(): size given twice")
+        given = kwargs.pop("size")
+        size = (tuple(given),) if isinstance(given, (tuple, list)) else (given,)
+    if kwargs.get("out", False) is None:
+        kwargs.pop("out")   # out=None is the default; a real out= is not supported
+    if kwargs:
+        raise TypeError(f"{name}() got unexpected keyword arguments {sorted(kwargs)}")
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     shape = _dims(size, name)
@@ -87,18 +98,19 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     return _finish(arithmetic.fill(made, fill_value), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    made = _new("zeros", _size(size, "zeros"), dtype, device)
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    made = _new("zeros", _size(size, "zeros", kwargs), dtype, device)
     return _finish(arithmetic.fill(made, 0), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    made = _new("ones", _size(size, "ones"), dtype, device)
+def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    made = _new("ones", _size(size, "ones", kwargs), dtype, device)
     return _finish(arithmetic.fill(made, 1), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(_new("empty", _size(size, "empty"), dtype, device), requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    shape = _size(size, "empty", kwargs)
+    return _finish(_new("empty", shape, dtype, device), requires_grad)
 
 
 def _like(name, other, dtype, device):
@@ -131,25 +143,27 @@ def full_like(input, fill_value, *, dtype=None, device=None,  # noqa: A002
 
 # ================================================================ random
 
-def _random_float(name, size, dtype, device):
-    made = _new(name, _size(size, name), dtype, device)
+def _random_float(name, size, dtype, device, kwargs):
+    made = _new(name, _size(size, name, kwargs), dtype, device)
     if made.dtype is not dtypes.float32:
         raise TypeError(f"{name}: only float32 is supported for random floats, got "
                         f"{made.dtype.name}")
     return made
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None,
+         **kwargs) -> Tensor:
     """Uniform on [0, 1)."""
     _no_generator("rand", generator)
-    made = _random_float("rand", size, dtype, device)
+    made = _random_float("rand", size, dtype, device, kwargs)
     return _finish(arithmetic.random_fill(made, "uniform", 0.0, 1.0), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None,
+          **kwargs) -> Tensor:
     """Standard normal."""
     _no_generator("randn", generator)
-    made = _random_float("randn", size, dtype, device)
+    made = _random_float("randn", size, dtype, device, kwargs)
     return _finish(arithmetic.random_fill(made, "normal", 0.0, 1.0), requires_grad)
 
 

@@ -71,6 +71,13 @@ def _nested_values(nested):
             (x.numpy() if isinstance(x, Tensor) else x) for x in nested]
 
 
+def _axis(dim, axis):
+    """PyTorch takes NumPy's `axis=` for `dim=` in its reductions (d2l's argmax(axis=1))."""
+    if axis is not None and dim is not None:
+        raise TypeError("give dim or axis, not both")
+    return dim if axis is None else axis
+
+
 def _dims(args, name):
     """Dims given as f(0, 1), f((0, 1)) or f([0, 1])."""
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
@@ -916,20 +923,24 @@ class Tensor:
         return compare.where(mask.to(self.device), value.to(self.dtype), self)
 
     # ================================================================ reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+        dim = _axis(dim, axis)
         x = self if dtype is None else self.to(dtype)
         return reduce.sum(x, dim, keepdim)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+        dim = _axis(dim, axis)
         x = self if dtype is None else self.to(dtype)
         return reduce.mean(x, dim, keepdim)
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, axis=None):
+        dim = _axis(dim, axis)
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         return reduce.max(self, dim, keepdim)
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None):
+        dim = _axis(dim, axis)
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         return reduce.min(self, dim, keepdim)
@@ -940,11 +951,11 @@ class Tensor:
     def amin(self, dim=(), keepdim=False):
         return reduce.amin(self, dim, keepdim)
 
-    def argmax(self, dim=None, keepdim=False):
-        return reduce.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
+        return reduce.argmax(self, _axis(dim, axis), keepdim)
 
-    def argmin(self, dim=None, keepdim=False):
-        return reduce.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
+        return reduce.argmin(self, _axis(dim, axis), keepdim)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return reduce.var(self, dim, unbiased, keepdim, correction)
@@ -958,11 +969,11 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return reduce.norm(self if dtype is None else self.to(dtype), p, dim, keepdim)
 
-    def any(self, dim=None, keepdim=False):
-        return reduce.any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, *, axis=None):
+        return reduce.any(self, _axis(dim, axis), keepdim)
 
-    def all(self, dim=None, keepdim=False):
-        return reduce.all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, *, axis=None):
+        return reduce.all(self, _axis(dim, axis), keepdim)
 
     def count_nonzero(self, dim=None):
         return (self != 0).sum(dim)

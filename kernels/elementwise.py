@@ -262,6 +262,13 @@ _CUDA = {
 }
 
 
+def cuda_kernel_of(family, layout, dtype=None):
+    """The CUDA kernel of a family ("unary", "binary", ...) and layout ("flat", "strided"),
+    for a dtype where the family has one per dtype: what the bench launches directly."""
+    table = _CUDA[family]
+    return (table if dtype is None else table[np.dtype(dtype)])[layout]
+
+
 # ================================================================ CPU twins
 # Flat loops run the hot ops (copy, ReLU, add, multiply, ...) as loops of their own, which
 # vectorise; every other op calls the formula per element. Strided loops run one task per row

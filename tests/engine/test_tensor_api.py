@@ -295,3 +295,47 @@ def test_errors_name_the_problem():
     with pytest.raises(IndexError, match="non-zero size"):
         gc.zeros(0, 3).max(0)
     assert math.isnan(gc.zeros(0).mean().item())
+
+
+# ================================================================ what real scripts do
+
+def test_idioms_of_well_known_pytorch_scripts():
+    """Tensor lines of the official MNIST example, the CIFAR-10 classifier tutorial, a CIFAR
+    ResNet's training loop, d2l's LeNet and the neural-networks tutorial, run as written."""
+    torch_like = gc
+    rng = np.random.default_rng(0)
+    outputs = torch_like.tensor(rng.uniform(-1, 1, (8, 10)))
+    labels = torch_like.tensor(rng.integers(0, 10, 8))
+    # CIFAR-10 tutorial
+    _, predicted = torch_like.max(outputs.data, 1)
+    total = labels.size(0)
+    correct = (predicted == labels).sum().item()
+    classes = [str(i) for i in range(10)]
+    correct_pred = {c: 0 for c in classes}
+    for label, prediction in zip(labels, predicted):
+        if label == prediction:
+            correct_pred[classes[label]] += 1
+    assert sum(correct_pred.values()) == correct and total == 8
+    # MNIST example
+    pred = outputs.argmax(dim=1, keepdim=True)
+    assert pred.eq(labels.view_as(pred)).sum().item() == correct
+    # ResNet training loop
+    _, predicted2 = outputs.max(1)
+    accuracy = 100. * predicted2.eq(labels).sum().item() / labels.size(0)
+    assert accuracy == 100.0 * correct / 8
+    # d2l
+    y_hat_matches = outputs.argmax(axis=1).type(labels.dtype) == labels
+    assert float(y_hat_matches.type(labels.dtype).sum()) == correct
+    x = torch_like.randn(size=(1, 1, 28, 28), dtype=torch_like.float32)
+    assert x.shape == (1, 1, 28, 28)
+    # neural-networks tutorial
+    w = torch_like.tensor(rng.uniform(-1, 1, (10, 4)), requires_grad=True)
+    out = torch_like.randn(1, 4) @ w.t()
+    loss = ((out - torch_like.randn(10).view(1, -1)) ** 2).mean()
+    assert "Backward" in repr(loss.grad_fn) and loss.grad_fn.next_functions[0][0] is not None
+    loss.backward()
+    with torch_like.no_grad():
+        w.data.sub_(w.grad.data * 0.01)
+    assert w.grad.shape == (10, 4)
+    flat = outputs.view(outputs.size(0), -1)
+    assert flat.shape == (8, 10) and len(outputs) == 8 and outputs[3].shape == (10,)

@@ -2,8 +2,8 @@
 
 Three depths of the same launch, so the JSON shows where the microseconds go:
 
-    kernel     the numba kernel launched directly, `_unary_float_flat_kernel[1, 256](U_RELU, x,
-               out, 0, 0)`
+    kernel     the numba kernel launched directly: elementwise's flat float32 unary kernel
+               [1, 256](U_RELU, x, out, 0, 0)
     launcher   gpucnn.kernels.elementwise.unary_cuda(U_RELU, x, out): argument checks, layout
                plan + launch
     tensor_op  gpucnn.nn.functional.relu(t) under no_grad: the engine's dispatch path (Function,
@@ -45,7 +45,7 @@ def _prepare(depth, env) -> Prepared:
     out = cuda.device_array(SIZE, np.float32)
     t = tensor(host, device="cuda")
     if depth == "kernel":
-        launch = kernels.elementwise._unary_float_flat_kernel[1, SIZE]
+        launch = kernels.elementwise.cuda_kernel_of("unary", "flat", np.float32)[1, SIZE]
         relu, zero = np.int32(U_RELU), np.float32(0.0)
 
         def call():
