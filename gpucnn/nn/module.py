@@ -1,13 +1,25 @@
-"""`Module`: parameters and sub-modules registered by attribute, PyTorch's way."""
-from collections import OrderedDict
+"""`Module`: parameters, buffers and sub-modules registered by attribute, PyTorch's way.
+
+Assigning a Parameter, a Module, or a tensor to a registered buffer's name registers it; a
+name keeps its place when it is assigned again (parameters() and state_dict() keep their
+order). state_dict() is each module's parameters, then its persistent buffers, then its
+children's, under PyTorch's dotted keys ("0.weight", "bn1.running_mean", ...), as detached
+tensors sharing the module's memory. load_state_dict checks everything before it changes
+anything.
+"""
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .. import dtypes
 from ..backend import backend
 from ..devices import resolve as resolve_device
+from ..tensor import Tensor
 from . import hooks
 from .parameter import Parameter
 from .summary import summarize
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class StateDictError(ValueError):
@@ -26,31 +38,87 @@ def _listed(keys, limit=8) -> str:
 class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
+    # ================================================================ registration
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                  f"before assigning {name!r}")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            self._forget(name, keep="_parameters")
+            self._parameters[name] = value          # an existing name keeps its place
         elif isinstance(value, Module):
+            self._forget(name, keep="_modules")
             self._modules[name] = value
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter {name!r} "
+                                f"(gpucnn.nn.Parameter or None expected)")
+            self._parameters[name] = None
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer {name!r} "
+                                f"(gpucnn.Tensor or None expected)")
+            self._buffers[name] = value
+        elif name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                                f"{name!r} (gpucnn.nn.Module or None expected)")
+            self._modules[name] = None
         object.__setattr__(self, name, value)
 
-    def register_parameter(self, name, value):
-        """Register a parameter, or None for an absent one (a layer built with bias=False)."""
-        if value is None:
-            self._parameters.pop(name, None)
-            object.__setattr__(self, name, None)
-        else:
-            setattr(self, name, value)
+    def _forget(self, name, keep):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry != keep:
+                getattr(self, registry).pop(name, None)
+        self._non_persistent_buffers.discard(name)
 
-    # --- calling -------------------------------------------------------------------------
+    def __delattr__(self, name):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            getattr(self, registry).pop(name, None)
+        self._non_persistent_buffers.discard(name)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register a parameter, or None for an absent one (a layer built with bias=False)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+                            f"{name!r} (gpucnn.nn.Parameter or None required)")
+        self._forget(name, keep="_parameters")
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor that belongs to the module's state but is not trained (running
+        statistics): moved by .to(), saved by state_dict() unless persistent=False."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer {name!r} "
+                            f"(gpucnn.Tensor or None required)")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute {name!r} already exists")
+        self._forget(name, keep="_buffers")
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def register_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._forget(name, keep="_modules")
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    add_module = register_module
+
+    # ================================================================ calling
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
         if hooks.global_forward_hooks or self._forward_hooks:
@@ -65,80 +133,167 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
-    # --- structure -----------------------------------------------------------------------
+    # ================================================================ structure
     def named_children(self):
-        return iter(self._modules.items())
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
     def children(self):
-        return iter(self._modules.values())
+        return (child for _, child in self.named_children())
 
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        memo = set() if memo is None else memo
+        if remove_duplicate and id(self) in memo:
+            return
+        memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self):
         return (m for _, m in self.named_modules())
 
-    def named_parameters(self, prefix=""):
-        for name, param in self._parameters.items():
-            yield (f"{prefix}.{name}" if prefix else name), param
-        for name, child in self._modules.items():
-            yield from child.named_parameters(f"{prefix}.{name}" if prefix else name)
+    def _named_members(self, registry, prefix, recurse):
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def parameters(self):
-        return (p for _, p in self.named_parameters())
+    def named_parameters(self, prefix="", recurse=True):
+        return self._named_members("_parameters", prefix, recurse)
 
-    # --- modes and devices ---------------------------------------------------------------
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix="", recurse=True):
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def get_submodule(self, target: str):
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} "
+                                     f"(looking for {target!r})")
+            module = module._modules[part]
+        return module
+
+    def apply(self, fn):
+        """fn(module) for every sub-module, children first, then self; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ================================================================ modes and devices
     def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self):
         return self.train(False)
 
-    def to(self, device):
-        """Move every parameter to `device` in place (as PyTorch); returns self."""
-        device = resolve_device(device)
+    def requires_grad_(self, requires_grad=True):
         for param in self.parameters():
-            if param.device != device:
-                param._array = backend(device).from_host(param.numpy())
-                param.device = device
-                param._version.value += 1
-                if param.grad is not None:
-                    param.grad = param.grad.to(device)
+            param.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none=True):
         for param in self.parameters():
-            param.grad = None
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad.zero_()
 
-    # --- weights -------------------------------------------------------------------------
-    def state_dict(self):
-        """Parameter name -> NumPy copy, with PyTorch's keys ("0.weight", "0.bias", ...)."""
-        return OrderedDict((name, param.numpy()) for name, param in self.named_parameters())
+    def to(self, *args, **kwargs):
+        """Move every parameter and buffer in place (device), or convert the float ones
+        (dtype), as PyTorch's Module.to; returns self."""
+        device, dtype = _to_arguments(args, kwargs)
+        for _, param in self.named_parameters():
+            _move_in_place(param, device, dtype)
+            if param.grad is not None:
+                param.grad = param.grad.to(param.device)
+        for module in self.modules():
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    module._buffers[name] = _moved_buffer(buf, device, dtype)
+                    object.__setattr__(module, name, module._buffers[name])
+        return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else
+                       (f"cuda:{device}" if isinstance(device, int) else device))
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        raise dtypes.unsupported_error("float64", "Module.double()")
+
+    def half(self):
+        raise dtypes.unsupported_error("float16", "Module.half()")
+
+    # ================================================================ state
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Name -> tensor (detached, sharing the module's memory) for every parameter and
+        persistent buffer, with PyTorch's keys and order."""
+        state = OrderedDict() if destination is None else destination
+        for name, param in self._parameters.items():
+            if param is not None:
+                state[prefix + name] = param if keep_vars else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers:
+                state[prefix + name] = buf if keep_vars else buf.detach()
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(state, prefix + name + ".", keep_vars)
+        return state
+
+    def _state_targets(self):
+        """Name -> the tensor that load_state_dict writes for every state_dict key."""
+        return OrderedDict(self.state_dict(keep_vars=True))
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy arrays (NumPy, gpucnn or anything array-like) into the parameters.
+        """Copy arrays (NumPy, gpucnn, PyTorch or anything array-like) into the parameters
+        and buffers. Returns (missing_keys, unexpected_keys) as PyTorch does.
 
-        Missing, unexpected and mis-shaped keys are all reported in one StateDictError (a
-        ValueError); nothing is loaded unless every key checks out.
+        Mis-shaped keys, and missing or unexpected keys when strict, are all reported in one
+        StateDictError (a ValueError); nothing is loaded unless every key checks out.
         """
-        params = dict(self.named_parameters())
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
+                            f"{type(state_dict).__name__}")
+        targets = self._state_targets()
         arrays = {}
         for key, value in state_dict.items():
-            if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-                value = value.detach().cpu().numpy() if hasattr(value, "detach") else value.numpy()
-            arrays[key] = np.asarray(value)
-        missing = [k for k in params if k not in arrays]
-        unexpected = [k for k in arrays if k not in params]
-        misshaped = [f"{k}: got {tuple(arrays[k].shape)}, expected {params[k].shape}"
-                     for k in params if k in arrays and tuple(arrays[k].shape) != params[k].shape]
-        not_numbers = [f"{k}: {arrays[k].dtype}" for k in params
+            arrays[key] = _host_values(value)
+        missing = [k for k in targets if k not in arrays]
+        unexpected = [k for k in arrays if k not in targets]
+        misshaped = [f"{k}: got {tuple(arrays[k].shape)}, expected {tuple(targets[k].shape)}"
+                     for k in targets if k in arrays and tuple(arrays[k].shape) !=
+                     tuple(targets[k].shape)]
+        not_numbers = [f"{k}: {arrays[k].dtype}" for k in targets
                        if k in arrays and arrays[k].dtype.kind not in "fiub"]
-        read_only = [k for k in params if k in arrays and isinstance(params[k]._array, np.ndarray)
-                     and not params[k]._array.flags.writeable]
+        read_only = [k for k in targets if k in arrays and isinstance(targets[k]._array,
+                                                                     np.ndarray)
+                     and not targets[k]._array.flags.writeable]
         problems = []
         if missing and strict:
             problems.append(f"missing keys {_listed(missing)}")
@@ -152,22 +307,22 @@ class Module:
             problems.append(f"parameters backed by read-only arrays {_listed(read_only)}")
         if problems:
             raise StateDictError(type(self).__name__, "; ".join(problems))
-        for key, param in params.items():
+        for key, target in targets.items():
             if key in arrays:
                 # Into the existing storage: a view taken earlier (torch.as_tensor, cupy.asarray,
                 # a NumPy view) keeps seeing the parameter instead of memory freed under it.
-                backend(param.device).copy_from_host(param._array, arrays[key])
-                param._version.value += 1
-        return {"missing_keys": missing, "unexpected_keys": unexpected}
+                _write_in_place(target, arrays[key])
+        return IncompatibleKeys(missing, unexpected)
 
-    # --- display -------------------------------------------------------------------------
+    # ================================================================ display
     def extra_repr(self):
         return ""
 
     def __repr__(self):
+        extra = self.extra_repr()
         if not self._modules:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"{type(self).__name__}("]
+            return f"{type(self).__name__}({extra})"
+        lines = [f"{type(self).__name__}("] + ([f"  {extra}"] if extra else [])
         for name, child in self._modules.items():
             lines.append("  (" + name + "): " + repr(child).replace("\n", "\n  "))
         lines.append(")")
@@ -182,3 +337,64 @@ class Module:
         """Print and return a table: layer, output shape, parameters, FLOPs; with totals and
         memory. input_shape excludes the batch dimension, e.g. (1, 28, 28)."""
         return summarize(self, input_shape, device)
+
+
+# ================================================================ helpers
+
+def _to_arguments(args, kwargs):
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"Module.to(): unexpected arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, (dtypes.dtype, type, np.dtype)):
+            dtype = arg
+        elif arg is not None:
+            device = arg
+    device = None if device is None else resolve_device(device)
+    dtype = None if dtype is None else dtypes.resolve(dtype, "Module.to")
+    if dtype is not None and not dtype.is_floating_point:
+        raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype.name}")
+    return device, dtype
+
+
+def _move_in_place(tensor, device, dtype):
+    """A parameter moved (and converted) in place: the same Parameter object, new memory."""
+    changed = tensor
+    if dtype is not None and tensor.dtype.is_floating_point:
+        changed = changed.detach().to(dtype)
+    if device is not None and changed.device != device:
+        changed = changed.detach().to(device)
+    if changed is not tensor:
+        tensor._array, tensor.device = changed._array, changed.device
+        tensor._version.value += 1
+
+
+def _moved_buffer(buf, device, dtype):
+    moved = buf
+    if dtype is not None and buf.dtype.is_floating_point:
+        moved = moved.to(dtype)
+    if device is not None:
+        moved = moved.to(device)
+    return moved
+
+
+def _host_values(value) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.numpy()
+    if hasattr(value, "detach") and hasattr(value, "cpu"):   # a PyTorch tensor
+        return value.detach().cpu().numpy()
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        return value.numpy()
+    return np.asarray(value)
+
+
+def _write_in_place(target, values):
+    host = np.ascontiguousarray(values, dtype=target._array.dtype)
+    if target.is_contiguous():
+        backend(target.device).copy_from_host(target._array, host)
+    else:
+        target.data.copy_(Tensor(host, device=target.device))
+    target._version.value += 1

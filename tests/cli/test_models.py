@@ -43,7 +43,7 @@ def test_state_dict_matches_torch_and_outputs_agree(name):
     for key in twin_state:
         assert ours_state[key].shape == tuple(twin_state[key].shape), key
     # Same weights, same input: same logits (so the layer order matches too, not just keys).
-    twin.load_state_dict({k: torch.from_numpy(v) for k, v in ours_state.items()})
+    twin.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours_state.items()})
     spec = model_spec(name)
     shape = (4, spec.in_channels) + spec.input_size
     x = np.random.default_rng(1).uniform(0, 1, shape).astype(np.float32)

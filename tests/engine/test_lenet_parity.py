@@ -29,7 +29,7 @@ def test_state_dict_keys_and_shapes_match_torch():
     assert list(ours) == list(theirs)
     for key in ours:
         assert ours[key].shape == tuple(theirs[key].shape)
-        assert isinstance(ours[key], np.ndarray)
+        assert isinstance(ours[key], gc.Tensor) and not ours[key].requires_grad
 
 
 @pytest.mark.parametrize("make_opts", [
