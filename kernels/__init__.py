@@ -34,10 +34,12 @@ float32, images are NCHW; the elementwise, reduce and index kernels take strided
 Each module with a version ladder says so in VERSIONS and DEFAULT_VERSION (the others hold one
 version, VERSIONS = (1,)); its CUDA launchers take `version=`.
 """
-from . import conv2d, elementwise, index, matmul, max_pool2d, optim, random, reduce, softmax_xent
+from . import (augment, avg_pool2d, batch_norm, conv2d, elementwise, index, matmul, max_pool2d,
+               optim, random, reduce, softmax_xent)
 from ._registry import KERNELS, Twins  # noqa: F401
 
-MODULES = (conv2d, max_pool2d, matmul, elementwise, reduce, index, random, softmax_xent, optim)
+MODULES = (conv2d, max_pool2d, avg_pool2d, matmul, elementwise, reduce, index, random, batch_norm,
+           softmax_xent, optim, augment)
 
 
 def _join(modules):

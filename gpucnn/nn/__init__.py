@@ -1,5 +1,16 @@
-"""gpucnn.nn: Module, layers and the functional API."""
-from . import functional  # noqa: F401
-from .layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential  # noqa: F401
+"""gpucnn.nn: Module, the layers (one file per family, as torch.nn.modules), init, utils and
+the functional API."""
+from . import functional, init, utils  # noqa: F401
+from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU,  # noqa: F401
+                         Softmax, Tanh)
+from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
+from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .conv import Conv2d  # noqa: F401
+from .dropout import Dropout, Dropout2d  # noqa: F401
+from .flatten import Flatten  # noqa: F401
+from .linear import Identity, Linear  # noqa: F401
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401
+                   MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d  # noqa: F401

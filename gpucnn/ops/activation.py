@@ -1,5 +1,5 @@
-"""Activation functions: relu, sigmoid, tanh (one elementwise kernel call each, gradients from
-the saved input or output), softmax and log_softmax (composed of reductions and elementwise
+"""Activation functions: relu, sigmoid, tanh, leaky_relu, elu, gelu (exact and tanh), silu (one
+elementwise kernel call each, gradients from the saved input or output), softmax and log_softmax (composed of reductions and elementwise
 ops, so their gradients come from the pieces')."""
 from .. import dtypes
 from ..kernels import map_ops as M
@@ -30,6 +30,69 @@ class Tanh(Elementwise):
 
     def backward(self, g):
         return self.bin(M.B_TANH_GRAD, g, self.y)
+
+
+class LeakyReLU(Elementwise):
+    name, code, saves = "leaky_relu", M.U_LEAKY_RELU, (0,)   # p: negative slope
+
+    def backward(self, g):
+        return self.bin(M.B_LEAKY_RELU_GRAD, g, self.x, self.p)
+
+
+class ELU(Elementwise):
+    name, code, saves = "elu", M.U_ELU, (0,)   # p: alpha
+
+    def backward(self, g):
+        return self.bin(M.B_ELU_GRAD, g, self.x, self.p)
+
+
+class GELU(Elementwise):
+    name, code, saves = "gelu", M.U_GELU, (0,)
+
+    def backward(self, g):
+        return self.bin(M.B_GELU_GRAD, g, self.x)
+
+
+class GELUTanh(Elementwise):
+    name, code, saves = "gelu", M.U_GELU_TANH, (0,)
+
+    def backward(self, g):
+        return self.bin(M.B_GELU_TANH_GRAD, g, self.x)
+
+
+class SiLU(Elementwise):
+    name, code, saves = "silu", M.U_SILU, (0,)
+
+    def backward(self, g):
+        return self.bin(M.B_SILU_GRAD, g, self.x)
+
+
+def _floating(op, x):
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a float tensor, got {x.dtype} (shape {tuple(x.shape)}); "
+                        f"convert it with .float()")
+
+
+def leaky_relu(x, negative_slope=0.01):
+    _floating("leaky_relu", x)
+    return LeakyReLU.apply(x, p=float(negative_slope))
+
+
+def elu(x, alpha=1.0):
+    _floating("elu", x)
+    return ELU.apply(x, p=float(alpha))
+
+
+def gelu(x, approximate="none"):
+    _floating("gelu", x)
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return (GELU if approximate == "none" else GELUTanh).apply(x)
+
+
+def silu(x):
+    _floating("silu", x)
+    return SiLU.apply(x)
 
 
 def relu(x):

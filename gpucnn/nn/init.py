@@ -1,0 +1,1 @@
+"""gpucnn.nn.init: being written."""

@@ -1,0 +1,1 @@
+"""gpucnn.nn.utils: being written."""

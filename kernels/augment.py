@@ -1,0 +1,5 @@
+"""Batch augmentation kernels: being written."""
+VERSIONS = (1,)
+DEFAULT_VERSION = 1
+
+OPS = {}
