@@ -124,6 +124,22 @@ class ModuleList(_Indexed):
     def __iadd__(self, modules):
         return self.extend(modules)
 
+    def __repr__(self):
+        """Runs of equal children compressed, as PyTorch's: "(0-3): 4 x Linear(...)"."""
+        runs = []   # [first index, last index, repr]
+        for index, child in enumerate(self):
+            text = repr(child)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        if not runs:
+            return "ModuleList()"
+        lines = [f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}"
+                 for a, b, text in runs]
+        return "ModuleList(\n  " + "\n  ".join(line.replace("\n", "\n  ") for line in lines) \
+            + "\n)"
+
     def __add__(self, other):
         return ModuleList([*self, *other])
 

@@ -104,6 +104,18 @@ GRAD_CASES = [
      lambda r: [rand(r, 4, 6)]),
     ("logsumexp", lambda m, a: a.logsumexp(1).sum() + m.logsumexp(a, dim=(0, 1)),
      lambda r: [rand(r, 3, 5) * 3]),
+    ("nn_functional_activations",
+     lambda m, a: (m.nn.functional.leaky_relu(a, 0.2) + m.nn.functional.elu(a, 0.7) * 2
+                   + m.nn.functional.gelu(a) * 3 + m.nn.functional.gelu(a, approximate="tanh") * 4
+                   + m.nn.functional.silu(a) * 5 + m.nn.functional.softmax(a, dim=1) * 6
+                   + m.nn.functional.log_softmax(a, 0)),
+     lambda r: [rand(r, 3, 7) * 3]),
+    ("nn_activation_modules",
+     lambda m, a: m.nn.Sequential(m.nn.LeakyReLU(), m.nn.ELU(alpha=1.5), m.nn.GELU("tanh"),
+                                  m.nn.SiLU(), m.nn.Tanh(), m.nn.Identity(), m.nn.Softmax(dim=-1),
+                                  m.nn.Sigmoid())(a)
+     + m.nn.LogSoftmax(dim=1)(m.nn.ReLU(inplace=True)(a * 1)) + m.nn.GELU()(a),
+     lambda r: [rand(r, 4, 5) * 2]),
     ("softmax", lambda m, a: a.softmax(1) * m.arange(5.0).to(a.device), lambda r: [rand(r, 3, 5) * 3]),
     ("log_softmax", lambda m, a: m.log_softmax(a, dim=0), lambda r: [rand(r, 4, 3) * 3]),
     ("norm", lambda m, a: a.norm() + a.norm(dim=1).sum() + a.norm(p=1) + a.norm(2, dim=0,
