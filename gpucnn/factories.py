@@ -202,12 +202,17 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
     return _finish(made, requires_grad)
 
 
-def randperm(n, *, dtype=None, device=None) -> Tensor:
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 .. n-1: the stable argsort of n uniform draws from the
-    generator (sorted on the host: gpucnn has no sort kernel)."""
-    keys = rand(n, device=device)
-    order = np.argsort(keys.numpy(), kind="stable")
-    return Tensor(order, device=keys.device, dtype=dtype or dtypes.int64)
+    generator (`generator`, a gpucnn.Generator, or the global one), drawn and sorted on the
+    host (gpucnn has no sort kernel; Philox draws are the same on both devices), then moved
+    to `device`."""
+    from .generator import host_uniform
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise InputError(f"randperm: n must be a non-negative int, got {n!r}")
+    keys = host_uniform(generator, int(n), "randperm")
+    order = np.argsort(keys, kind="stable")
+    return _finish(Tensor(order, device=device, dtype=dtype or dtypes.int64), requires_grad)
 
 
 def _no_generator(name, generator):
