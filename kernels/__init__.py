@@ -23,7 +23,7 @@ float32, images are NCHW; the elementwise, reduce and index kernels take strided
     index.py          gather, scatter (deterministic, no atomics), nonzero: advanced indexing
     random.py         Philox4x32-10 counter-based random numbers, the same on CPU and GPU
     softmax_xent.py   softmax cross-entropy forward and backward
-    optim.py          fused SGD-momentum and Adam updates
+    optim.py          fused updates of SGD, Adam/AdamW, RMSprop, Adagrad, Adadelta
     _checks.py        what every launcher does first: check shapes, dtypes, device; allocate
     _device_functions.py  device code the CUDA kernels share (register tiles, block sum)
     _views.py         strided views of NumPy and device arrays: the one place that builds them

@@ -1,14 +1,18 @@
 """Checkpoints: one safetensors file (written atomically by gpucnn.save) holding
 
 * arrays   "model.<key>"      the model's state_dict (PyTorch's keys: "0.weight", ...)
-           "optimizer.<key>"  the optimizer's per-parameter state ("0.step", "0.momentum_buffer")
+           "optimizer.<key>"  the optimizer's per-parameter state ("0.exp_avg", "0.step", ...),
+                              flattened by gpucnn.optim.state_arrays
 * metadata "format"           FORMAT, so foreign files are recognised
            "config"           the TrainConfig (model, dataset, hyper-parameters, seed) as JSON
            "info"             what evaluate/predict need: classes, channels, image size,
                               the normalisation computed on the training half
            "progress"         epochs done, DataLoader state, the engine's RNG state, the
                               partial sums of an interrupted epoch, history, time spent
-           "optimizer_groups" the optimizer's param_groups (lr, momentum, ...)
+           "optimizer_groups" the optimizer's param_groups (lr, momentum, ..., "params")
+
+Checkpoints written before the optimizers' state_dict took PyTorch's shape have the same keys
+but groups without "params" (one group then) and a "step" in SGD's state: they still load.
 
 A file saved from a plain `gpucnn.save(model.state_dict(), path)` also loads, as weights only.
 `model_from_checkpoint` rebuilds the model a checkpoint (or a weights file) holds, for
@@ -25,6 +29,7 @@ import numpy as np
 from .. import serialization
 from ..models import get_model, model_spec
 from ..nn.module import StateDictError
+from ..optim.state_arrays import state_dict_from_arrays, state_dict_to_arrays
 from .config import TrainConfig, check_config
 from . import UserError
 
@@ -47,14 +52,14 @@ class Checkpoint:
 
 def save_checkpoint(path, model, optimizer, config: TrainConfig, info: dict, progress: dict):
     arrays = {f"model.{key}": value for key, value in model.state_dict().items()}
-    optimizer_state = optimizer.state_dict()
-    arrays.update({f"optimizer.{key}": value for key, value in optimizer_state["state"].items()})
+    optimizer_arrays, optimizer_groups = state_dict_to_arrays(optimizer.state_dict())
+    arrays.update({f"optimizer.{key}": value for key, value in optimizer_arrays.items()})
     metadata = {
         "format": FORMAT,
         "config": json.dumps(config.to_dict()),
         "info": json.dumps(info),
         "progress": json.dumps(progress),
-        "optimizer_groups": json.dumps(optimizer_state["param_groups"]),
+        "optimizer_groups": json.dumps(optimizer_groups),
     }
     serialization.save(arrays, path, metadata=metadata)
 
@@ -82,14 +87,31 @@ def load_checkpoint(path) -> Checkpoint:
         info = _checked_info(_json(metadata, "info", dict))
         progress = _checked_progress(_json(metadata, "progress", dict))
         groups = _json(metadata, "optimizer_groups", list)
+        optimizer_arrays = {k[len("optimizer."):]: v for k, v in arrays.items()
+                            if k.startswith("optimizer.")}
+        optimizer_state = optimizer_state_dict(optimizer_arrays, groups, config.optimizer)
     except (KeyError, ValueError, TypeError, RecursionError, UserError) as error:
         reason = error.args[0] if isinstance(error, KeyError) and error.args else error
         raise UserError(f"checkpoint {path} has damaged metadata ({reason})") from None
     model_state = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
-    optimizer_arrays = {k[len("optimizer."):]: v for k, v in arrays.items()
-                        if k.startswith("optimizer.")}
-    return Checkpoint(path, model_state, {"state": optimizer_arrays, "param_groups": groups},
-                      config, info, progress)
+    return Checkpoint(path, model_state, optimizer_state, config, info, progress)
+
+
+def optimizer_state_dict(arrays: dict, groups: list, optimizer: str) -> dict:
+    """The Optimizer.state_dict() a checkpoint's "optimizer." arrays and groups hold, also
+    from a checkpoint of the earlier flat format (its one group lists no "params", and SGD
+    kept a step count that torch's SGD does not have)."""
+    if any(isinstance(g, dict) and "params" not in g for g in groups):
+        if len(groups) != 1:
+            raise ValueError(f"optimizer_groups: {len(groups)} groups without 'params'")
+        indices = {str(key).partition(".")[0] for key in arrays}
+        if not all(i.isdigit() for i in indices):
+            raise ValueError(f"optimizer state keys {sorted(arrays)} are not '<index>.<name>'")
+        count = max(map(int, indices), default=-1) + 1
+        groups = [{**groups[0], "params": list(range(count))}]
+        if optimizer == "sgd":
+            arrays = {k: v for k, v in arrays.items() if not str(k).endswith(".step")}
+    return state_dict_from_arrays(arrays, groups)
 
 
 def _json(metadata, key, kind):
