@@ -16,6 +16,7 @@ float32, images are NCHW; the elementwise, reduce and index kernels take strided
       conv2d_im2col.py  its CPU work: im2col lowering + BLAS, per image or batched
       conv2d_cuda.py    its CUDA kernels: direct, implicit GEMM, implicit GEMM with launch bounds
     max_pool2d.py     max pooling forward (with argmax indices) and backward
+    avg_pool2d.py     average pooling and adaptive average / max pooling, forward and backward
     matmul.py         op(a) . op(b) (+ bias): CUDA versions naive, shared tiles, register tiles
     elementwise.py    every elementwise op over any layout: unary, binary (broadcast views),
                       compare, isnan/isinf, where, cast, ramp; formulas in map_ops.py

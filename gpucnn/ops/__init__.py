@@ -3,14 +3,19 @@
 A family per file; each op calls its kernels through `self.kernels` (gpucnn.backend), whose
 names lead to the kernel modules' OPS tables:
 
-    arithmetic.py  add, sub, mul (tensors of one shape), scalar add / multiply / divide   elementwise
-    reduce.py      sum, mean of every element                                            elementwise
-    shape.py       reshape, flatten (views: no kernel)
-    activation.py  relu                                                                  elementwise
-    conv.py        conv2d: forward, data, weight and bias gradients                       conv2d
-    pool.py        max_pool2d                                                            max_pool2d
-    linear.py      x · Wᵀ + b                                                            matmul
-    loss.py        softmax cross-entropy                                                 softmax_xent
+    arithmetic.py  elementwise and broadcasting arithmetic, casts, fills, random fills  elementwise, random
+    compare.py     comparisons, logic, where, isnan/isinf                             elementwise
+    reduce.py      sum, mean, max/min (values and indices), argmax, var, logsumexp     reduce
+    shape.py       views, reshape, permute, expand, copies, cat, device moves          elementwise (copies)
+    index.py       basic and advanced indexing: gather, scatter, nonzero               index
+    activation.py  relu, sigmoid, tanh, leaky_relu, elu, gelu, silu; softmax composed  elementwise
+    dropout.py     dropout masks (Philox) and their product                            random, elementwise
+    norm.py        batch normalization: statistics, normalisation, backward            batch_norm
+    conv.py        conv2d: forward, data, weight and bias gradients                    conv2d, reduce
+    pool.py        max_pool2d, avg_pool2d, adaptive average / max pooling             max_pool2d, avg_pool2d
+    linear.py      x · Wᵀ + b, matmul, batched matmul                                  matmul, reduce
+    loss.py        softmax cross-entropy (fused); the other losses are composed         softmax_xent
+    _arrays.py     array helpers the ops share (views, broadcasting, sums to a shape)
 
 Ops never import Tensor: Tensor's operators decide whether the other operand is a tensor or a
 Python number and call the op for that case.
