@@ -14,7 +14,7 @@ names lead to the kernel modules' OPS tables:
     conv.py        conv2d: forward, data, weight and bias gradients                    conv2d, reduce
     pool.py        max_pool2d, avg_pool2d, adaptive average / max pooling             max_pool2d, avg_pool2d
     linear.py      x · Wᵀ + b, matmul, batched matmul                                  matmul, reduce
-    loss.py        softmax cross-entropy (fused); the other losses are composed         softmax_xent
+    loss.py        softmax cross-entropy (fused), BCE, log-sigmoid; other losses composed  softmax_xent, elementwise
     _arrays.py     array helpers the ops share (views, broadcasting, sums to a shape)
 
 Ops never import Tensor: Tensor's operators decide whether the other operand is a tensor or a
