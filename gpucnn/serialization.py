@@ -11,6 +11,14 @@ overlap, leave gaps or run past the end: all refused), then reads one tensor at 
 is bounded by the file's size. Every problem with the content is a ValueError naming the file.
 bfloat16 tensors load as float32 (exactly: bfloat16 is float32's upper half).
 
+Besides a flat dict of arrays (a state_dict), `save` takes what a training script saves with
+torch.save: a nested structure of dicts (string or int keys), lists, tuples, tensors, NumPy
+arrays, numbers, strings and None, e.g. {"model": model.state_dict(), "optimizer":
+optimizer.state_dict(), "epoch": 3}. Its tensors become the file's arrays (named by their path
+in the structure, "model/conv1.weight") and its shape a JSON tree in the metadata; `load`
+rebuilds it, tensors as gpucnn Tensors (on `map_location`). Anything else (a model object, a
+function) is a TypeError naming where it is: nothing is pickled.
+
 Saving writes a temporary file beside the target, flushes it to disk and renames it over the
 target, so an interrupted save never destroys the previous file. The temporary file's name is
 fixed per target (`.NAME.partial`), so a killed save leaves at most one file behind, which the
@@ -29,6 +37,8 @@ from .tensor import Tensor
 
 _SAVABLE_KINDS = "fiub"
 _ORDER_KEY = "gpucnn.key_order"
+_TREE_KEY = "gpucnn.tree"
+_MAX_DEPTH = 64     # nesting a loaded tree may have (a hostile file cannot exhaust the stack)
 _DTYPE_CODES = {"f8": "F64", "f4": "F32", "f2": "F16", "i8": "I64", "i4": "I32", "i2": "I16",
                 "i1": "I8", "u8": "U64", "u4": "U32", "u2": "U16", "u1": "U8", "b1": "BOOL"}
 
@@ -59,15 +69,58 @@ def _metadata_text(key, value) -> str:
                         f"({type(value).__name__}: {error})") from None
 
 
-def save(state_dict, path, metadata=None):
-    """Write a dict of arrays (NumPy arrays, Tensors or numbers) atomically to `path`."""
-    if not isinstance(state_dict, dict):
-        raise TypeError(f"gpucnn.save: expected a dict of arrays, got {type(state_dict).__name__}")
-    arrays = {}
-    for key, value in state_dict.items():
-        if not isinstance(key, str):
-            raise TypeError(f"gpucnn.save: keys must be strings, got {key!r}")
-        arrays[key] = _to_numpy(key, value)
+def _is_flat(obj) -> bool:
+    """A dict of string keys to arrays, tensors or numbers: saved as the arrays themselves."""
+    return isinstance(obj, dict) and all(
+        isinstance(k, str) and isinstance(v, (Tensor, np.ndarray, int, float, np.number, list,
+                                              tuple))
+        for k, v in obj.items())
+
+
+def _flatten(obj, path, arrays, depth=0):
+    """The JSON tree of `obj`, its tensors and arrays moved into `arrays` by path."""
+    where = f"'{'/'.join(path)}'" if path else "the saved object"
+    if depth > _MAX_DEPTH:
+        raise TypeError(f"gpucnn.save: {where} is nested more than {_MAX_DEPTH} levels deep")
+    if isinstance(obj, (Tensor, np.ndarray)):
+        key = "/".join(path)
+        arrays[key] = _to_numpy(key, obj)
+        return {"t" if isinstance(obj, Tensor) else "a": key}
+    if obj is None or isinstance(obj, (bool, str)):
+        return {"v": obj}
+    if isinstance(obj, (int, np.integer)):
+        return {"v": int(obj)}
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return {"v": value} if np.isfinite(value) else {"f": repr(value)}
+    if isinstance(obj, dict):
+        items = []
+        for key, value in obj.items():
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise TypeError(f"gpucnn.save: {where} has a key {key!r} of type "
+                                f"{type(key).__name__}; keys must be strings or ints")
+            items.append([key, _flatten(value, (*path, str(key)), arrays, depth + 1)])
+        return {"d": items}
+    if isinstance(obj, (list, tuple)):
+        nodes = [_flatten(v, (*path, str(i)), arrays, depth + 1) for i, v in enumerate(obj)]
+        return {"l" if isinstance(obj, list) else "u": nodes}
+    raise TypeError(f"gpucnn.save: {where} is a {type(obj).__name__}; gpucnn saves tensors, "
+                    f"arrays, numbers, strings, None and dicts/lists/tuples of them (no pickle): "
+                    f"save model.state_dict(), not the model")
+
+
+def save(obj, path, metadata=None):
+    """Write `obj` atomically to `path`: a dict of arrays (NumPy arrays, Tensors or numbers),
+    or a nested structure of them (see the module's docstring)."""
+    tree = None
+    if _is_flat(obj):
+        arrays = {key: _to_numpy(key, value) for key, value in obj.items()}
+    elif isinstance(obj, (dict, list, tuple)):
+        arrays = {}
+        tree = _flatten(obj, (), arrays)
+    else:
+        raise TypeError(f"gpucnn.save: expected a dict of arrays (a state_dict) or a dict, "
+                        f"list or tuple of them, got {type(obj).__name__}")
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"gpucnn.save: metadata must be a dict, got {type(metadata).__name__}")
     texts = {}
@@ -77,6 +130,8 @@ def save(state_dict, path, metadata=None):
         texts[key] = _metadata_text(key, value)
     # The header is sorted; the key order (PyTorch's parameter order) is kept here.
     texts[_ORDER_KEY] = json.dumps(list(arrays))
+    if tree is not None:
+        texts[_TREE_KEY] = json.dumps(tree, allow_nan=False)
     write_atomically(path, _safetensors_chunks(arrays, texts))
 
 
@@ -157,9 +212,11 @@ def _bad(path, what):
     return ValueError(f"gpucnn.load: {path} {what}")
 
 
-def load(path, with_metadata=False):
+def load(path, with_metadata=False, map_location=None, weights_only=True):
     """Read a file written by `save` (or by safetensors): a dict of NumPy arrays, in the order
-    they were saved, and its metadata if asked.
+    they were saved, and its metadata if asked. A nested structure saved by `save` comes back
+    as saved, its tensors as gpucnn Tensors on `map_location` ("cpu" by default; a device or
+    its name). weights_only is accepted for PyTorch's signature: nothing is ever unpickled.
 
     A missing or unreadable file is an OSError; anything wrong with its content a ValueError
     naming the file.
@@ -189,7 +246,47 @@ def load(path, with_metadata=False):
         raise _bad(path, f"is not a valid safetensors file ({reason})") from None
     order = _key_order(metadata.pop(_ORDER_KEY, None), arrays)
     arrays = {key: arrays[key] for key in order}
-    return (arrays, metadata) if with_metadata else arrays
+    tree = metadata.pop(_TREE_KEY, None)
+    result = arrays if tree is None else _rebuild(path, tree, arrays, map_location)
+    return (result, metadata) if with_metadata else result
+
+
+def _rebuild(path, text, arrays, map_location):
+    """The structure `save` flattened, every node checked (a damaged file is a ValueError)."""
+    from .factories import tensor
+    device = "cpu" if map_location is None else str(map_location)
+    try:
+        tree = json.loads(text)
+    except (ValueError, RecursionError):
+        raise _bad(path, "has a corrupt structure record (gpucnn.tree)") from None
+
+    def node(item, depth):
+        if depth > _MAX_DEPTH or not isinstance(item, dict) or len(item) != 1:
+            raise _bad(path, "has a damaged structure record (gpucnn.tree)")
+        (kind, value), = item.items()
+        if kind in ("t", "a"):
+            if not isinstance(value, str) or value not in arrays:
+                raise _bad(path, f"names an array {value!r} it does not hold")
+            return tensor(arrays[value], device=device) if kind == "t" else arrays[value]
+        if kind == "v" and (value is None or isinstance(value, (bool, int, float, str))):
+            return value
+        if kind == "f" and value in ("nan", "inf", "-inf"):
+            return float(value)
+        if kind in ("l", "u") and isinstance(value, list):
+            items = [node(v, depth + 1) for v in value]
+            return items if kind == "l" else tuple(items)
+        if kind == "d" and isinstance(value, list) and all(
+                isinstance(e, list) and len(e) == 2 and isinstance(e[0], (str, int))
+                and not isinstance(e[0], bool) for e in value):
+            return {key: node(v, depth + 1) for key, v in value}
+        raise _bad(path, "has a damaged structure record (gpucnn.tree)")
+
+    try:
+        return node(tree, 0)
+    except (TypeError, ValueError) as error:
+        if str(error).startswith("gpucnn.load"):
+            raise
+        raise _bad(path, f"holds a value that cannot be restored ({error})") from None
 
 
 def _read_tensor(path, f, key):

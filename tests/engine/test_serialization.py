@@ -78,3 +78,65 @@ def test_save_refuses_non_arrays(tmp_path):
     with pytest.raises(TypeError, match="dtype"):
         gc.save({"s": np.array(["a", "b"])}, tmp_path / "x.safetensors")
     assert not (tmp_path / "x.safetensors").exists()
+
+
+# ---------------------------------------------------------------- nested objects (torch.save's)
+
+def test_a_training_checkpoint_dict_round_trips(tmp_path):
+    model = gc.nn.Sequential(gc.nn.Linear(3, 4), gc.nn.BatchNorm1d(4), gc.nn.Linear(4, 2))
+    opt = gc.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = gc.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 4])
+    model(gc.ones(5, 3)).sum().backward()
+    opt.step()
+    sched.step()
+    saved = {"model": model.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict(), "epoch": 7, "best": float("inf"),
+             "history": [0.5, 0.25], "note": None, "shape": (2, 3), "raw": np.arange(4)}
+    gc.save(saved, tmp_path / "ck.safetensors")
+    loaded = gc.load(tmp_path / "ck.safetensors")
+    assert loaded["epoch"] == 7 and loaded["best"] == float("inf") and loaded["note"] is None
+    assert loaded["history"] == [0.5, 0.25] and loaded["shape"] == (2, 3)
+    assert isinstance(loaded["raw"], np.ndarray) and loaded["raw"].tolist() == [0, 1, 2, 3]
+    assert list(loaded["model"]) == list(saved["model"])
+    assert isinstance(loaded["model"]["1.num_batches_tracked"], gc.Tensor)
+    assert loaded["model"]["1.num_batches_tracked"].dtype == gc.int64
+    twin = gc.nn.Sequential(gc.nn.Linear(3, 4), gc.nn.BatchNorm1d(4), gc.nn.Linear(4, 2))
+    twin.load_state_dict(loaded["model"])
+    twin_opt = gc.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
+    twin_opt.load_state_dict(loaded["optimizer"])
+    twin_sched = gc.optim.lr_scheduler.MultiStepLR(twin_opt, milestones=[2, 4])
+    twin_sched.load_state_dict(loaded["scheduler"])
+    assert twin_sched.get_last_lr() == sched.get_last_lr()
+    np.testing.assert_array_equal(
+        twin_opt.state_dict()["state"][0]["momentum_buffer"].numpy(),
+        opt.state_dict()["state"][0]["momentum_buffer"].numpy())
+
+
+@pytest.mark.parametrize("bad", [lambda: None, object(), {"k": {1.5: 2}}, [set()]])
+def test_objects_that_would_need_pickle_are_refused(tmp_path, bad):
+    with pytest.raises(TypeError, match="gpucnn.save"):
+        gc.save({"model": gc.nn.Linear(2, 2)} if bad is None else {"x": bad},
+                tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_saving_a_module_names_state_dict(tmp_path):
+    with pytest.raises(TypeError, match="state_dict"):
+        gc.save({"model": gc.nn.Linear(2, 2), "epoch": 1}, tmp_path / "x.safetensors")
+
+
+@pytest.mark.parametrize("tree", [
+    "{not json", '{"t": "missing"}', '{"x": 1}', '{"d": [[1.5, {"v": 1}]]}',
+    '{"l": 5}', '{"v": {"a": 1}}', '{"f": "1e999"}', "[" * 100000 + "]" * 100000,
+    '{"l": ' * 200 + '{"v": 1}' + "}" * 200])
+def test_a_damaged_structure_record_is_a_value_error(tmp_path, tree):
+    path = tmp_path / "bad.safetensors"
+    gc.save({"w": np.ones(2, np.float32)}, path, metadata={"gpucnn.tree": tree})
+    with pytest.raises(ValueError, match="bad.safetensors"):
+        gc.load(path)
+
+
+def test_map_location_places_the_tensors(tmp_path):
+    gc.save({"w": {"a": gc.ones(2)}}, tmp_path / "m.safetensors")
+    loaded = gc.load(tmp_path / "m.safetensors", map_location=gc.device("cpu"), weights_only=True)
+    assert loaded["w"]["a"].device == "cpu"
