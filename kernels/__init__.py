@@ -17,6 +17,8 @@ float32, images are NCHW; the elementwise, reduce and index kernels take strided
       conv2d_cuda.py    its CUDA kernels: direct, implicit GEMM, implicit GEMM with launch bounds
     max_pool2d.py     max pooling forward (with argmax indices) and backward
     avg_pool2d.py     average pooling and adaptive average / max pooling, forward and backward
+    batch_norm.py     batch normalization: per-channel statistics (two-pass chunks merged by
+                      Chan's formula), normalisation, backward
     matmul.py         op(a) . op(b) (+ bias): CUDA versions naive, shared tiles, register tiles
     elementwise.py    every elementwise op over any layout: unary, binary (broadcast views),
                       compare, isnan/isinf, where, cast, ramp; formulas in map_ops.py
@@ -24,6 +26,7 @@ float32, images are NCHW; the elementwise, reduce and index kernels take strided
     index.py          gather, scatter (deterministic, no atomics), nonzero: advanced indexing
     random.py         Philox4x32-10 counter-based random numbers, the same on CPU and GPU
     softmax_xent.py   softmax cross-entropy forward and backward
+    augment.py        pad + crop + flip of a batch (the random transforms), one fused kernel
     optim.py          fused updates of SGD, Adam/AdamW, RMSprop, Adagrad, Adadelta
     _checks.py        what every launcher does first: check shapes, dtypes, device; allocate
     _device_functions.py  device code the CUDA kernels share (register tiles, block sum)

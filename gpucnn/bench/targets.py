@@ -1,6 +1,7 @@
 """The performance targets the bench is there to show (reported, never asserted).
 
-    CPU   training step at batch 64 (LeNet-5, convnet): at most 1.5x PyTorch's time
+    CPU   training step at batch 64 (LeNet-5, convnet, ResNet-20): at most 1.5x PyTorch's time
+          BatchNorm forward/backward: at least half the measured memory bandwidth
     GPU   matmul 4096^3: at least 0.6 of cuBLAS's speed (time ratio at most 1/0.6)
           conv2d: at most 2x cuDNN's time
           max-pooling: at least 0.5 of the memory bandwidth peak
@@ -35,10 +36,14 @@ def evaluate(results, device_kind: str) -> list[dict]:
     ratio = (lambda r: r.get("ratio"))
     rows = []
     if device_kind == "cpu":
-        for model in ("lenet5", "convnet"):
+        for model in ("lenet5", "convnet", "resnet20"):
             rows.append(_group(f"{model} training step, batch 64, vs torch", "time ratio <= 1.5",
                                [r for r in ok if r["case"] == f"{model}_train_step/b64"],
                                ratio, 1.5))
+        rows.append(_group("batch_norm vs memory bandwidth", "fraction >= 0.5",
+                           [r for r in ok if r["suite"] == "kernels"
+                            and r["name"].startswith("batch_norm")],
+                           lambda r: r.get("peak_fraction"), 0.5, at_most=False))
     else:
         rows.append(_group("matmul 4096^3 vs cuBLAS (torch)", "speed >= 0.6 (ratio <= 1.67)",
                            [r for r in ok if r["case"].split("/")[1:2] == ["square4096"]],
@@ -50,9 +55,10 @@ def evaluate(results, device_kind: str) -> list[dict]:
                            [r for r in ok if r["suite"] == "kernels"
                             and r["name"].startswith("max_pool2d")],
                            lambda r: r.get("peak_fraction"), 0.5, at_most=False))
-        rows.append(_group("convnet training step vs torch", "time ratio <= 2",
-                           [r for r in ok if r["suite"] == "models"
-                            and r["name"] == "convnet_train_step"], ratio, 2.0))
+        for model in ("convnet", "resnet20"):
+            rows.append(_group(f"{model} training step vs torch", "time ratio <= 2",
+                               [r for r in ok if r["suite"] == "models"
+                                and r["name"] == f"{model}_train_step"], ratio, 2.0))
         rows.append(_group("launch overhead, engine dispatch path", "<= 15 µs per op",
                            [r for r in ok if r["case"] == "launch_overhead/tensor_op"],
                            lambda r: r.get("us_per_launch"), 15.0))

@@ -16,7 +16,8 @@ from rich.console import Console
 from ..models import MODELS
 from ..training import UserError
 from ..training.checkpoint import Checkpoint, check_model_fits, load_checkpoint
-from ..training.config import (DATASET_DEFAULTS, DEVICE_CHOICES, OPTIMIZERS, TrainConfig,
+from ..training.config import (DATASET_DEFAULTS, DEVICE_CHOICES, OPTIMIZERS, SCHEDULERS,
+                               TrainConfig,
                                build_config, check_config, check_fits, check_int,
                                check_output_path, cpu_threads, resolve_device, write_json)
 from ..training.console import EpochProgress, deferred_interrupt
@@ -26,7 +27,8 @@ from ..training.trainer import StopRequested, Trainer
 DEFAULT_INTERRUPT_PATH = Path("gpucnn-interrupted.safetensors")
 # Options a resumed run takes from its checkpoint; giving another value is an error.
 FIXED_ON_RESUME = ("dataset", "model", "batch_size", "lr", "lr_decay", "optimizer", "momentum",
-                   "seed", "train_size")
+                   "seed", "train_size", "scheduler", "weight_decay", "label_smoothing",
+                   "augment")
 
 
 class Interrupted(click.ClickException):
@@ -67,8 +69,18 @@ def _defaults_help() -> str:
 @click.option("--lr", type=float, help="Learning rate.")
 @click.option("--lr-decay", type=float,
               help="Multiply the learning rate by this after every epoch (1 = constant).")
+@click.option("--scheduler", type=click.Choice(SCHEDULERS),
+              help="exponential: lr x --lr-decay after every epoch [default]; multistep: lr / 10 "
+                   "at 50% and 75% of the epochs; cosine: cosine annealing to 0 over every "
+                   "batch; onecycle: OneCycleLR with max_lr = --lr.")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS))
 @click.option("--momentum", type=float, help="SGD momentum [default: 0.9].")
+@click.option("--weight-decay", type=float,
+              help="L2 penalty (decoupled for adamw) [default: 0, adamw 0.01].")
+@click.option("--label-smoothing", type=float, help="Cross-entropy label smoothing [default: 0].")
+@click.option("--augment", is_flag=True,
+              help="Random crops (padding 4 for 32x32 images, 2 for 28x28, 1 for 8x8) and, for "
+                   "colour images, horizontal flips, drawn on the device per batch.")
 @click.option("--device", type=click.Choice(DEVICE_CHOICES), default="auto", show_default=True,
               help="auto: cuda if a GPU is present, else cpu.")
 @click.option("--threads", type=int, default=1, show_default=True,
@@ -112,7 +124,8 @@ def _explicit(ctx, name) -> bool:
 
 
 def _prepare(ctx, dataset, data_dir, download, train_size, model, epochs, batch_size, lr,
-             lr_decay, optimizer, momentum, device, seed, save, resume, json_path) -> _Run:
+             lr_decay, scheduler, optimizer, momentum, weight_decay, label_smoothing, augment,
+             device, seed, save, resume, json_path) -> _Run:
     save = check_output_path("--save", save)
     json_path = check_output_path("--json", json_path)
     if data_dir is not None:
@@ -120,11 +133,13 @@ def _prepare(ctx, dataset, data_dir, download, train_size, model, epochs, batch_
     checkpoint = None
     if resume is None:
         config = build_config(dataset, model, epochs, batch_size, lr, optimizer, momentum, seed,
-                              data_dir, train_size, lr_decay)
+                              data_dir, train_size, lr_decay, scheduler, weight_decay,
+                              label_smoothing, augment)
     else:
         given = dict(dataset=dataset, model=model, batch_size=batch_size, lr=lr,
                      lr_decay=lr_decay, optimizer=optimizer, momentum=momentum, seed=seed,
-                     train_size=train_size)
+                     train_size=train_size, scheduler=scheduler, weight_decay=weight_decay,
+                     label_smoothing=label_smoothing, augment=augment)
         checkpoint = load_checkpoint(resume)
         config = _resumed_config(ctx, checkpoint, given, epochs, data_dir)
     data = load_data(config.dataset, config.data_dir, download, config.train_size,
@@ -149,6 +164,10 @@ def _resumed_config(ctx, checkpoint, given, epochs, data_dir) -> TrainConfig:
                             f"checkpoint's {getattr(config, name)}; a resumed run keeps its "
                             f"settings (only --epochs, --device, --data-dir, --save, --json "
                             f"may change)")
+    if epochs is not None and epochs != config.epochs and config.scheduler != "exponential":
+        raise UserError(f"--epochs {epochs}: the checkpoint's {config.scheduler} schedule spans "
+                        f"its {config.epochs} epochs and cannot be stretched; resume without "
+                        f"--epochs (or train with --scheduler exponential)")
     if epochs is not None:
         config.epochs = epochs
     if data_dir is not None:
@@ -222,8 +241,13 @@ def _headline(run: _Run, trainer) -> str:
     c = run.config
     momentum = f" momentum {c.momentum:g}" if c.optimizer == "sgd" else ""
     decay = f" decay {c.lr_decay:g}/epoch" if c.lr_decay != 1 else ""
+    schedule = f" {c.scheduler}" if c.scheduler != "exponential" else ""
+    extras = "".join([f", weight decay {c.weight_decay:g}" if c.weight_decay else "",
+                      f", label smoothing {c.label_smoothing:g}" if c.label_smoothing else "",
+                      ", augmented" if c.augment else ""])
     line = (f"{c.model} on {run.data.description}, {run.device}, {c.optimizer} lr {c.lr:g}"
-            f"{momentum}{decay}, batch {c.batch_size}, {c.epochs} epochs, seed {c.seed}")
+            f"{momentum}{decay}{schedule}{extras}, batch {c.batch_size}, {c.epochs} epochs, "
+            f"seed {c.seed}")
     if run.checkpoint is not None:
         line += (f", resuming {run.checkpoint.path} at epoch {trainer.epochs_done + 1} "
                  f"batch {trainer.sums.batches + 1}")

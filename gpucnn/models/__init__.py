@@ -3,15 +3,17 @@
     from gpucnn.models import get_model
     model = get_model("lenet5", in_channels=1, num_classes=10)
 
-Every model is a gpucnn.nn.Sequential whose state_dict keys and shapes equal those of the same
-torch.nn.Sequential, so weights move between the two with no renaming.
+Every model's state_dict keys and shapes equal those of the same model in PyTorch (the small
+CNNs are Sequentials; the ResNets follow the common PyTorch CIFAR code), so weights move
+between the two with no renaming.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-from .small_cnns import convnet, digits_cnn, lenet5
+from .resnet import resnet18, resnet20
+from .small_cnns import bn_cnn, convnet, digits_cnn, lenet5
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,15 @@ MODELS: dict[str, ModelSpec] = {
                             "2 conv 3x3 (16, 32) + pool + fc 512-64, for 8x8 digits"),
     "lenet5": ModelSpec("lenet5", lenet5, (28, 28), 1,
                         "LeNet-5: 2 conv 5x5 (6, 16) + pools + fc 400-120-84, for 28x28"),
+    "bn_cnn": ModelSpec("bn_cnn", bn_cnn, (28, 28), 1,
+                        "2 conv 3x3 (16, 32) + BatchNorm + pools + dropout + fc 1568-64, "
+                        "for 28x28"),
+    "resnet20": ModelSpec("resnet20", resnet20, (32, 32), 3,
+                          "ResNet-20 for CIFAR: 3 stages x 3 blocks (16, 32, 64), 0.27 M "
+                          "parameters"),
+    "resnet18": ModelSpec("resnet18", resnet18, (32, 32), 3,
+                          "ResNet-18 for 32x32: 4 stages x 2 blocks (64..512), 11.2 M "
+                          "parameters"),
     "convnet": ModelSpec("convnet", convnet, (32, 32), 3,
                          "3 conv 3x3 (32, 64, 128) + pools + fc 2048-256, for 32x32 CIFAR"),
 }
@@ -69,4 +80,5 @@ def get_model(name: str, in_channels: int | None = None, num_classes: int = 10):
 
 
 __all__ = ["MODELS", "DEFAULT_MODELS", "ModelSpec", "model_spec", "default_model", "get_model",
-           "lenet5", "digits_cnn", "convnet"]
+           "lenet5", "digits_cnn", "convnet",
+           "bn_cnn", "resnet20", "resnet18"]

@@ -1,5 +1,5 @@
-"""The small CNNs gpucnn trains out of the box: LeNet-5 (28x28), a digits CNN (8x8) and a
-CIFAR-style convnet (32x32).
+"""The small CNNs gpucnn trains out of the box: LeNet-5 (28x28), a BatchNorm + dropout CNN
+(28x28), a digits CNN (8x8) and a CIFAR-style convnet (32x32).
 
 Each is a gpucnn.nn.Sequential whose layer indices match the same torch.nn.Sequential, so
 state_dict keys ("0.weight", "3.weight", "7.weight", ...) and shapes are interchangeable.
@@ -21,6 +21,24 @@ def lenet5(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
         nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
         nn.Linear(120, 84), nn.ReLU(),
         nn.Linear(84, num_classes),
+    )
+
+
+def bn_cnn(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+    """(conv 3x3 pad 1 -> BatchNorm -> ReLU -> pool 2) x 2 with 16, 32 channels -> dropout 0.25
+    -> fc 1568-64 -> BatchNorm -> ReLU -> dropout 0.25 -> fc 64-classes, for 28x28.
+
+    BatchNorm lets it train at a high rate from the first batch; dropout keeps the dense layers
+    from memorising a small training set.
+    """
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.MaxPool2d(2),                                                      # 16x14x14
+        nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.MaxPool2d(2),                                                      # 32x7x7
+        nn.Flatten(), nn.Dropout(0.25),
+        nn.Linear(32 * 7 * 7, 64, bias=False), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.25),
+        nn.Linear(64, num_classes),
     )
 
 

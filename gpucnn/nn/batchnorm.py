@@ -1,13 +1,130 @@
-"""Batch normalization layers."""
+"""Batch normalization layers: BatchNorm1d, BatchNorm2d, and their base _BatchNorm (the part a
+SyncBatchNorm shares), as torch.nn.modules.batchnorm.
+
+Parameters weight (ones) and bias (zeros) when affine; buffers running_mean (zeros),
+running_var (ones) and num_batches_tracked (an int64 0-d tensor) when track_running_stats,
+registered under PyTorch's names so that state dicts load both ways.
+"""
+import numbers
+
+from .. import dtypes
+from ..autograd import no_grad
+from ..devices import resolve as resolve_device
+from ..factories import ones, tensor, zeros
+from ..tensor import Tensor
+from . import functional as F
+from ._arguments import positive_int
 from .module import Module
+from .parameter import Parameter
 
 
-class BatchNorm1d(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('BatchNorm1d: being written')
+class _BatchNorm(Module):
+    """Normalises each channel (dimension 1) of its input over every other dimension.
+
+    In training it normalises with the batch's statistics and, when it tracks running
+    statistics, counts the batch in num_batches_tracked and folds the batch's mean and
+    unbiased variance into running_mean / running_var with factor `momentum` (or, with
+    momentum=None, 1 / num_batches_tracked: a cumulative average). In evaluation it normalises
+    with the running statistics; without them (track_running_stats=False) it always uses the
+    batch's."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        layer = type(self).__name__
+        self.num_features = positive_int(layer, "num_features", num_features)
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
+            raise ValueError(f"{layer}: eps must be a number >= 0, got {eps!r}")
+        if momentum is not None and (isinstance(momentum, bool) or
+                                     not isinstance(momentum, numbers.Real)):
+            raise TypeError(f"{layer}: momentum must be a float or None, got {momentum!r}")
+        if dtype is not None and dtypes.resolve(dtype, layer) is not dtypes.float32:
+            raise TypeError(f"{layer}: dtype {dtypes.resolve(dtype, layer).name} is not "
+                            f"supported; gpucnn layers are float32")
+        device = resolve_device(device)
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        if self.affine:
+            self.weight = Parameter(ones(self.num_features, device=device))
+            self.register_parameter(
+                "bias", Parameter(zeros(self.num_features, device=device)) if bias else None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", zeros(self.num_features, device=device))
+            self.register_buffer("running_var", ones(self.num_features, device=device))
+            self.register_buffer("num_batches_tracked",
+                                 tensor(0, dtype=dtypes.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            with no_grad():
+                self.weight.fill_(1)
+                if self.bias is not None:
+                    self.bias.zero_()
+
+    def _check_input_dim(self, input):  # noqa: A002
+        raise NotImplementedError
+
+    def forward(self, input):  # noqa: A002
+        layer = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{layer}: input must be a gpucnn Tensor, got "
+                            f"{type(input).__name__}")
+        self._check_input_dim(input)
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{layer}: expected input with {self.num_features} channels "
+                             f"(num_features) in dimension 1, got input of shape "
+                             f"{tuple(input.shape)}")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:   # a cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked)
+        # Batch statistics in training, and in evaluation when there are no running ones.
+        use_batch_stats = self.training or (self.running_mean is None and
+                                            self.running_var is None)
+        # Running statistics are updated only when tracked, in training.
+        track = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if track else None,
+                            self.running_var if track else None, self.weight, self.bias,
+                            use_batch_stats, factor, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
-class BatchNorm2d(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError('BatchNorm2d: being written')
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) inputs, per channel C."""
 
+    def _check_input_dim(self, input):  # noqa: A002
+        if input.dim() not in (2, 3):
+            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {input.dim()}D input "
+                             f"of shape {tuple(input.shape)})")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of (N, C, H, W) inputs, per channel C."""
+
+    def _check_input_dim(self, input):  # noqa: A002
+        if input.dim() != 4:
+            raise ValueError(f"BatchNorm2d: expected 4D input (got {input.dim()}D input of "
+                             f"shape {tuple(input.shape)})")

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .. import optim, random
+from .. import optim, random, transforms
+from ..optim import lr_scheduler
 from ..data import DataLoader, channel_stats
 from ..models import get_model
 from ..nn import functional as F
@@ -55,11 +56,11 @@ class EpochSums:
         return self.seen / self.seconds if self.seconds > 0 else 0.0
 
 
-def forward_backward(model, images, labels, host_labels):
+def forward_backward(model, images, labels, host_labels, label_smoothing=0.0):
     """Forward and backward pass of one batch: gradients land in .grad, parameters are
     untouched (the optimizer step is separate). Returns (mean loss, correct predictions)."""
     logits = model(images)
-    loss = F.cross_entropy(logits, labels)
+    loss = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
     correct = int((logits.numpy().argmax(axis=1) == host_labels).sum())
     loss.backward()
     return loss.item(), correct
@@ -67,8 +68,42 @@ def forward_backward(model, images, labels, host_labels):
 
 def make_optimizer(config: TrainConfig, params):
     if config.optimizer == "sgd":
-        return optim.SGD(params, lr=config.lr, momentum=config.momentum)
-    return optim.Adam(params, lr=config.lr)
+        return optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                         weight_decay=config.weight_decay)
+    kinds = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
+             "adagrad": optim.Adagrad, "adadelta": optim.Adadelta}
+    return kinds[config.optimizer](params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+# Schedulers stepped after every batch; the others after every epoch.
+PER_BATCH = ("cosine", "onecycle")
+
+
+def make_scheduler(config: TrainConfig, optimizer, batches_per_epoch: int):
+    total = config.epochs * batches_per_epoch
+    if config.scheduler == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
+    if config.scheduler == "multistep":
+        milestones = sorted({max(1, config.epochs // 2), max(1, config.epochs * 3 // 4)})
+        return lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=0.1)
+    if config.scheduler == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    return lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total)
+
+
+def make_augmentation(config: TrainConfig, image_shape, mean, std):
+    """Random crops padded with black (and flips for colour images), then normalisation: each
+    batch on its device, in torchvision's order. None without --augment (the loader then
+    normalises on the host)."""
+    if not config.augment:
+        return None
+    channels, height, _ = image_shape
+    padding = 4 if height >= 32 else 2 if height >= 16 else 1
+    steps = [transforms.RandomCrop(tuple(image_shape[1:]), padding=padding)]
+    if channels == 3:
+        steps.append(transforms.RandomHorizontalFlip())
+    steps.append(transforms.Normalize(mean.tolist(), std.tolist()))
+    return transforms.Compose(steps)
 
 
 class Trainer:
@@ -81,10 +116,12 @@ class Trainer:
         mean, std = normalize if normalize is not None else channel_stats(train.images)
         self.mean = np.asarray(mean, dtype=np.float32)
         self.std = np.asarray(std, dtype=np.float32)
+        self.augment = make_augmentation(config, train.image_shape, self.mean, self.std)
         self.train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed,
-                                       normalize=(self.mean, self.std))
+                                       normalize=None if self.augment else (self.mean, self.std))
         self.test_loader = DataLoader(data.test, EVAL_BATCH_SIZE, shuffle=False,
                                       normalize=(self.mean, self.std))
+        self.scheduler = make_scheduler(config, self.optimizer, len(self.train_loader))
         self.epochs_done = 0
         self.sums = EpochSums()   # of the epoch in progress (all zero between epochs)
         self.history: list[dict] = []
@@ -92,6 +129,9 @@ class Trainer:
         self.images_seen = 0      # completed epochs
         self.last_eval = None
         self._updating = False    # True while parameters are half updated
+        # The generators' state after the last completed batch: a batch stopped half way has
+        # drawn augmentation offsets and dropout masks, and its rerun must draw them again.
+        self._rng_at_boundary = None
         # This process's first step compiles the kernels it uses (numba caches them on disk,
         # so later runs load them instead): timed apart, so throughput is the steady state.
         self.first_step_seconds = None
@@ -118,7 +158,8 @@ class Trainer:
         history = [{k: v for k, v in entry.items() if k not in TIMING_KEYS}
                    for entry in self.history]
         return {"epochs_done": self.epochs_done, "epoch_sums": sums, "loader": loader,
-                "rng": random.get_state(), "history": history,
+                "rng": self._rng_at_boundary or random.get_state(), "history": history,
+                "scheduler": self.scheduler.state_dict(),
                 "images_seen": self.images_seen, "device": self.device}
 
     @property
@@ -135,8 +176,19 @@ class Trainer:
         p = checkpoint.progress
         try:
             self.optimizer.load_state_dict(checkpoint.optimizer_state)
+            if "scheduler" in p:
+                self.scheduler.load_state_dict(p["scheduler"])
+            else:   # written before schedulers: lr * lr_decay**epochs_done, per epoch
+                done = int(p["epochs_done"])
+                lr = self.config.lr * self.config.lr_decay ** done
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                state = self.scheduler.state_dict()
+                state.update(last_epoch=done, _last_lr=[lr] * len(self.optimizer.param_groups))
+                self.scheduler.load_state_dict(state)
             self.train_loader.load_state_dict(p["loader"])
             random.set_state(p["rng"])
+            self._rng_at_boundary = random.get_state()
             self.epochs_done = int(p["epochs_done"])
             self.sums = EpochSums(**p["epoch_sums"])
             self.history = list(p["history"])
@@ -157,18 +209,23 @@ class Trainer:
 
     def _train_epoch(self, epochs, reporter, stop_requested):
         sums = self.sums
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.config.lr_at(self.epochs_done)
+        per_batch = self.config.scheduler in PER_BATCH
+        self._rng_at_boundary = random.get_state()   # between batches here
         reporter.start_epoch(self.epochs_done + 1, epochs, len(self.train_loader), sums)
         self.model.train()
         start = time.perf_counter() - sums.seconds
         for x, y in self.train_loader:
             step_start = time.perf_counter()
             images, labels = tensor(x, device=self.device), tensor(y, device=self.device)
+            if self.augment is not None:
+                images = self.augment(images)
             self.optimizer.zero_grad()
-            loss, correct = forward_backward(self.model, images, labels, y)
+            loss, correct = forward_backward(self.model, images, labels, y,
+                                             self.config.label_smoothing)
             self._updating = True
             self.optimizer.step()
+            if per_batch:
+                self.scheduler.step()
             if self.first_step_seconds is None:
                 self.first_step_seconds = time.perf_counter() - step_start
                 self.first_step_images = len(y)
@@ -179,10 +236,13 @@ class Trainer:
             sums.loss_sum += loss * len(y)
             sums.seconds = time.perf_counter() - start
             self._updating = False
+            self._rng_at_boundary = random.get_state()
             reporter.update(sums)
             if stop_requested():
                 raise StopRequested
         sums.seconds = time.perf_counter() - start
+        if not per_batch:
+            self.scheduler.step()
         result = evaluate(self.model, self.test_loader, self.device, self.data.test.num_classes)
         self.last_eval = result
         entry = {"epoch": self.epochs_done + 1, "train_loss": sums.loss,

@@ -5,6 +5,7 @@ import torch
 from torch import nn as tnn
 
 import gpucnn as gc
+from gpucnn.bench.torch_mirror import torch_cifar_resnet
 from gpucnn.models import DEFAULT_MODELS, MODELS, default_model, get_model, model_spec
 
 
@@ -30,7 +31,21 @@ def torch_convnet():
         tnn.Linear(2048, 256), tnn.ReLU(), tnn.Linear(256, 10))
 
 
-TORCH_TWINS = {"lenet5": torch_lenet5, "digits_cnn": torch_digits_cnn, "convnet": torch_convnet}
+def torch_bn_cnn():
+    return tnn.Sequential(
+        tnn.Conv2d(1, 16, 3, padding=1, bias=False), tnn.BatchNorm2d(16), tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Conv2d(16, 32, 3, padding=1, bias=False), tnn.BatchNorm2d(32), tnn.ReLU(),
+        tnn.MaxPool2d(2), tnn.Flatten(), tnn.Dropout(0.25),
+        tnn.Linear(1568, 64, bias=False), tnn.BatchNorm1d(64), tnn.ReLU(), tnn.Dropout(0.25),
+        tnn.Linear(64, 10))
+
+
+TORCH_TWINS = {"lenet5": torch_lenet5, "digits_cnn": torch_digits_cnn, "convnet": torch_convnet,
+               "bn_cnn": torch_bn_cnn,
+               "resnet20": lambda: torch_cifar_resnet(torch, (16, 32, 64), (3, 3, 3), "A"),
+               "resnet18": lambda: torch_cifar_resnet(torch, (64, 128, 256, 512),
+                                                      (2, 2, 2, 2), "B")}
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -38,6 +53,10 @@ def test_state_dict_matches_torch_and_outputs_agree(name):
     gc.manual_seed(0)
     ours = get_model(name)
     twin = TORCH_TWINS[name]()
+    rng = np.random.default_rng(2)
+    for _, buffer in ours.named_buffers():   # running statistics away from their 0 / 1 start
+        if buffer.dtype == gc.float32:
+            buffer.copy_(gc.tensor(rng.uniform(0.5, 1.5, tuple(buffer.shape))))
     ours_state, twin_state = ours.state_dict(), twin.state_dict()
     assert list(ours_state) == list(twin_state)
     for key in twin_state:
@@ -47,6 +66,7 @@ def test_state_dict_matches_torch_and_outputs_agree(name):
     spec = model_spec(name)
     shape = (4, spec.in_channels) + spec.input_size
     x = np.random.default_rng(1).uniform(0, 1, shape).astype(np.float32)
+    ours.eval(), twin.eval()   # running statistics, no dropout: a deterministic function
     with gc.no_grad():
         logits = ours(gc.tensor(x)).numpy()
     with torch.no_grad():

@@ -205,3 +205,67 @@ def test_lenet5_mnist_target(tmp_path, mnist_dir):
     assert metrics["train_images"] == 8000 and metrics["test_images"] == 2000
     print(f"LeNet-5 mnist 8000/2000: {metrics['test_accuracy']:.2%} in {seconds:.1f} s")
     assert metrics["test_accuracy"] >= 0.97
+
+
+RECIPES = {
+    "adamw_onecycle_augment_smoothing": ("--optimizer", "adamw", "--lr", 0.01, "--scheduler",
+                                         "onecycle",
+                                         "--augment", "--label-smoothing", 0.1),
+    "rmsprop_cosine_decay": ("--optimizer", "rmsprop", "--lr", 1e-3, "--scheduler", "cosine",
+                             "--weight-decay", 1e-4),
+    "sgd_multistep": ("--scheduler", "multistep", "--weight-decay", 5e-4),
+    "adagrad": ("--optimizer", "adagrad",),
+    "adadelta": ("--optimizer", "adadelta",),
+}
+
+
+@pytest.mark.parametrize("recipe", list(RECIPES))
+def test_recipes_train_and_resume_exactly_after_ctrl_c(tmp_path, monkeypatch, recipe):
+    options = RECIPES[recipe]
+    straight = invoke("train", "--epochs", 2, *QUICK, *options, "--save",
+                      tmp_path / "straight.st", "--json", tmp_path / "straight.json")
+    assert straight.exit_code == 0, straight.output
+    metrics = json.loads((tmp_path / "straight.json").read_text())
+    assert metrics["test_accuracy"] > 0.25, metrics   # it learns (10 classes: chance is 0.1)
+    monkeypatch.setattr(trainer, "forward_backward", _FailOnCall(18, "raise"))
+    stopped = invoke("train", "--epochs", 2, *QUICK, *options, "--save", tmp_path / "ck.st")
+    monkeypatch.undo()
+    assert stopped.exit_code == 130, stopped.output
+    resumed = invoke("train", "--resume", tmp_path / "ck.st", "--quiet", "--save",
+                     tmp_path / "done.st", "--json", tmp_path / "done.json")
+    assert resumed.exit_code == 0, resumed.output
+    assert_same_arrays(load_arrays(tmp_path / "straight.st"), load_arrays(tmp_path / "done.st"))
+    assert untimed(json.loads((tmp_path / "done.json").read_text())) == untimed(metrics)
+
+
+def test_augment_changes_the_run_and_is_recorded(tmp_path):
+    for name, extra in (("plain", ()), ("augmented", ("--augment",))):
+        result = invoke("train", "--epochs", 1, *QUICK, *extra, "--json",
+                        tmp_path / f"{name}.json")
+        assert result.exit_code == 0, result.output
+    plain, augmented = (json.loads((tmp_path / f"{n}.json").read_text())
+                        for n in ("plain", "augmented"))
+    assert augmented["augment"] is True and plain["augment"] is False
+    assert augmented["history"][0]["train_loss"] != plain["history"][0]["train_loss"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--label-smoothing", 2), "--label-smoothing must lie in"),
+    (("--weight-decay", -1), "--weight-decay must be"),
+    (("--scheduler", "cosine", "--lr-decay", 0.5), "--lr-decay applies to --scheduler exponential"),
+])
+def test_bad_recipe_options_are_one_line_errors(args, message):
+    from .conftest import one_line_error
+    assert message in one_line_error(invoke("train", *QUICK, *args))
+
+
+def test_a_fixed_length_schedule_cannot_be_stretched_on_resume(tmp_path):
+    from .conftest import one_line_error
+    first = invoke("train", "--epochs", 1, *QUICK, "--scheduler", "onecycle", "--save",
+                   tmp_path / "ck.st")
+    assert first.exit_code == 0, first.output
+    line = one_line_error(invoke("train", "--resume", tmp_path / "ck.st", "--epochs", 3))
+    assert "onecycle schedule" in line
+    line = one_line_error(invoke("train", "--resume", tmp_path / "ck.st", "--epochs", 2,
+                                 "--scheduler", "cosine"))
+    assert "differs" in line

@@ -1,6 +1,6 @@
 """The bench's cases by suite: kernels (plus bandwidth-bound tensor ops and GPU launch
 overhead), models, scaling."""
-from . import kernels, models, overhead, scaling, tensor_ops
+from . import batch_norm, kernels, models, overhead, scaling, tensor_ops
 
 SUITES = ("kernels", "models", "scaling")
 
@@ -10,7 +10,8 @@ def cases_for(env, suites, match: str | None = None) -> list:
     found = []
     for suite in suites:
         if suite == "kernels":
-            found += kernels.cases(env) + tensor_ops.cases(env) + overhead.cases(env)
+            found += (kernels.cases(env) + tensor_ops.cases(env) + batch_norm.cases(env) +
+                      overhead.cases(env))
         elif suite == "models":
             found += models.cases(env)
         elif suite == "scaling":

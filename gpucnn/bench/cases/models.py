@@ -25,7 +25,7 @@ from ..flops import model_flops
 from ..reference import relative_l2_error
 from ..torch_mirror import mirror
 
-MODELS = {"lenet5": (1, 28, 28), "convnet": (3, 32, 32)}
+MODELS = {"lenet5": (1, 28, 28), "convnet": (3, 32, 32), "resnet20": (3, 32, 32)}
 CLASSES = 10
 LR, MOMENTUM = 0.01, 0.9
 LOSS_TOLERANCE = 1e-4
