@@ -16,6 +16,7 @@ out-of-bounds access on a device. The pieces:
 """
 import numbers
 
+import numba
 import numpy as np
 from numba import cuda
 
@@ -159,3 +160,20 @@ def conv_output_hw(op, x_shape, w_shape, stride, padding, dilation, groups):
                          f"is larger than the padded input {h + pt + pb}x{w + pl + pr} "
                          f"(input {tuple(x_shape)}, padding {padding})")
     return p, q
+
+
+# Below this many elements a CPU twin's parallel loop runs on the calling thread alone: waking
+# the other threads costs 10-100 µs (more on a busy machine), the work itself a few µs.
+SERIAL_BELOW = 32768
+
+
+def run_cpu(kernel, size, *args):
+    """kernel(*args), a parallel @njit loop over `size` elements: on one thread when small."""
+    threads = numba.get_num_threads()
+    if size >= SERIAL_BELOW or threads == 1:
+        return kernel(*args)
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)

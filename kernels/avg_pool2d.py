@@ -50,7 +50,7 @@ from numba import cuda, float32, njit, prange
 from ._checks import ceil_div, check_array, output, outputs, pair
 from ._device_functions import unravel4
 from ._registry import Twins, cuda_kernel
-from .max_pool2d import _keep_max, _pooled_size
+from .max_pool2d import keep_max, pooled_size, scatter_to_argmax_cpu
 
 VERSIONS = (1,)
 DEFAULT_VERSION = 1
@@ -95,8 +95,8 @@ def avg_pooled_hw(op, x_shape, kernel_size, stride, padding, ceil_mode):
     if max(kh, kw, sh, sw, h, w) > _INT32_MAX // 4:
         raise ValueError(f"{op}: kernel_size {(kh, kw)}, stride {(sh, sw)} or input "
                          f"{tuple(x_shape)} too large")
-    oh = _pooled_size(h, kh, sh, ph, bool(ceil_mode))
-    ow = _pooled_size(w, kw, sw, pw, bool(ceil_mode))
+    oh = pooled_size(h, kh, sh, ph, bool(ceil_mode))
+    ow = pooled_size(w, kw, sw, pw, bool(ceil_mode))
     if oh < 1 or ow < 1:
         raise ValueError(f"{op}: kernel {kh}x{kw} is larger than the padded input "
                          f"{h + 2 * ph}x{w + 2 * pw} (input {tuple(x_shape)}, padding {(ph, pw)})")
@@ -245,6 +245,19 @@ def _tap_ranges(n_out, size, kernel, stride, pad):
 
 # ------------------------------------------------------------------ average pooling: forward
 
+@njit(cache=True)
+def _divisor_table(out_h, out_w, height, width, kh, kw, sh, sw, ph, pw, count_include_pad,
+                   divisor_override):
+    """Every window's divisor, (out_h, out_w): the same for every plane, computed once."""
+    divisors = np.empty((out_h, out_w), np.float32)
+    for oh in range(out_h):
+        for ow in range(out_w):
+            divisors[oh, ow] = np.float32(_window_divisor(oh, ow, height, width, kh, kw, sh, sw,
+                                                          ph, pw, count_include_pad,
+                                                          divisor_override))
+    return divisors
+
+
 @njit(parallel=True, cache=True)
 def _avg_forward_cpu_kernel(x, y, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
     n_img, n_chan, height, width = x.shape
@@ -253,12 +266,8 @@ def _avg_forward_cpu_kernel(x, y, kh, kw, sh, sw, ph, pw, count_include_pad, div
     x_planes = x.reshape(planes, height, width)
     y_planes = y.reshape(planes, out_h, out_w)
     tap_lo, tap_hi = _tap_ranges(out_w, width, kw, sw, pw)
-    divisors = np.empty((out_h, out_w), np.float32)
-    for oh in range(out_h):
-        for ow in range(out_w):
-            divisors[oh, ow] = np.float32(_window_divisor(oh, ow, height, width, kh, kw, sh, sw,
-                                                          ph, pw, count_include_pad,
-                                                          divisor_override))
+    divisors = _divisor_table(out_h, out_w, height, width, kh, kw, sh, sw, ph, pw,
+                              count_include_pad, divisor_override)
     for plane in prange(planes):
         xp = x_planes[plane]
         yp = y_planes[plane]
@@ -334,12 +343,8 @@ def _avg_backward_cpu_kernel(dy, dx, kh, kw, sh, sw, ph, pw, count_include_pad,
     dx_planes = dx.reshape(planes, height, width)
     dy_planes = dy.reshape(planes, out_h, out_w)
     tap_lo, tap_hi = _tap_ranges(out_w, width, kw, sw, pw)
-    divisors = np.empty((out_h, out_w), np.float32)
-    for oh in range(out_h):
-        for ow in range(out_w):
-            divisors[oh, ow] = np.float32(_window_divisor(oh, ow, height, width, kh, kw, sh, sw,
-                                                          ph, pw, count_include_pad,
-                                                          divisor_override))
+    divisors = _divisor_table(out_h, out_w, height, width, kh, kw, sh, sw, ph, pw,
+                              count_include_pad, divisor_override)
     for plane in prange(planes):
         dxp = dx_planes[plane]
         dyp = dy_planes[plane]
@@ -593,7 +598,7 @@ def _adaptive_max_forward_cpu_kernel(x, y, indices):
                 best_at = k
                 for _ in range(h_end[oh] - h_start[oh]):
                     for j in range(span):
-                        best, best_at = _keep_max(xp[k + j], k + j, best, best_at)
+                        best, best_at = keep_max(xp[k + j], k + j, best, best_at)
                     k += row_step
                 y_planes[plane, oh * out_w + ow] = best
                 i_planes[plane, oh * out_w + ow] = best_at
@@ -632,7 +637,7 @@ def _adaptive_max_forward_cuda_kernel(x, y, indices):
     best_at = h_start * width + w_start
     for h in range(h_start, h_end):
         for w in range(w_start, w_end):
-            best, best_at = _keep_max(x[n, c, h, w], h * width + w, best, best_at)
+            best, best_at = keep_max(x[n, c, h, w], h * width + w, best, best_at)
     y[n, c, oh, ow] = best
     indices[n, c, oh, ow] = best_at
 
@@ -646,37 +651,12 @@ def adaptive_max_pool2d_forward_cuda(x, output_size, out=None, indices=None):
 
 
 # ------------------------------------------------------------- adaptive max pooling: backward
-
-@njit(parallel=True, cache=True)
-def _adaptive_max_backward_cpu_kernel(dy, indices, dx):
-    n_img, n_chan, height, width = dx.shape
-    planes = n_img * n_chan
-    plane_size = height * width
-    out_size = dy.shape[2] * dy.shape[3]
-    dx_planes = dx.reshape(planes, plane_size)
-    dy_planes = dy.reshape(planes, out_size)
-    i_planes = indices.reshape(planes, out_size)
-    # One flag per plane: raising inside a prange body is not something to rely on.
-    bad = np.zeros(planes, np.bool_)
-    for plane in prange(planes):
-        dxp = dx_planes[plane]
-        dyp = dy_planes[plane]
-        ip = i_planes[plane]
-        dxp[:] = 0.0
-        # A scatter in (oh, ow) order, the GPU gather's: the same sums, bit for bit.
-        for o in range(out_size):
-            k = ip[o]
-            if k < 0 or k >= plane_size:
-                bad[plane] = True
-            else:
-                dxp[k] += dyp[o]
-    return bad.any()
-
+# The CPU twin is max pooling's (a scatter to the recorded argmax, plane by plane).
 
 def adaptive_max_pool2d_backward_cpu(dy, indices, x_shape, out=None):
     op = "adaptive_max_pool2d_backward_cpu"
     x_shape, dx = _check_adaptive_backward(op, dy, indices, x_shape, out, False)
-    if _adaptive_max_backward_cpu_kernel(dy, indices, dx):
+    if scatter_to_argmax_cpu(dy, indices, dx):
         raise ValueError(f"{op}: indices {tuple(indices.shape)} hold positions outside the "
                          f"{x_shape[2]}x{x_shape[3]} input plane (not from "
                          f"adaptive_max_pool2d_forward?)")

@@ -34,7 +34,7 @@ import numpy as np
 from numba import cuda, float32, njit, prange
 
 from . import _views
-from ._checks import ceil_div, check_device, check_host, is_c_contiguous
+from ._checks import ceil_div, check_device, check_host, is_c_contiguous, run_cpu
 from ._device_functions import unravel4
 from ._registry import Twins, cuda_kernel
 from .map_ops import compare_cpu as compare_formula_cpu
@@ -141,7 +141,7 @@ def _run(on_device, kernels, plan, op, *scalars):
         if on_device:
             kernels[layout][grid_1d(arrays[-1].size), THREADS](*args)
         else:
-            kernels[layout](*args)
+            run_cpu(kernels[layout], arrays[-1].size, *args)
 
 
 # ================================================================ CUDA kernels

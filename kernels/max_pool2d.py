@@ -59,15 +59,15 @@ def pooled_hw(op, x_shape, kernel_size, stride, padding, ceil_mode):
         # PyTorch's rule: more padding could make a window of padding only, whose max is -inf.
         raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel size "
                          f"{(kh, kw)} (input {tuple(x_shape)})")
-    oh = _pooled_size(h, kh, sh, ph, ceil_mode)
-    ow = _pooled_size(w, kw, sw, pw, ceil_mode)
+    oh = pooled_size(h, kh, sh, ph, ceil_mode)
+    ow = pooled_size(w, kw, sw, pw, ceil_mode)
     if oh < 1 or ow < 1:
         raise ValueError(f"{op}: kernel {kh}x{kw} is larger than the padded input "
                          f"{h + 2 * ph}x{w + 2 * pw} (input {tuple(x_shape)}, padding {(ph, pw)})")
     return (kh, kw), (sh, sw), (ph, pw), (oh, ow)
 
 
-def _pooled_size(size, kernel, stride, pad, ceil_mode):
+def pooled_size(size, kernel, stride, pad, ceil_mode):
     # ceil_mode rounds the window count up: as if stride - 1 more padding followed the input.
     out = conv_output_size(size, kernel, stride, pad, pad + (stride - 1 if ceil_mode else 0))
     # With ceil_mode the last window must still start inside the input or the left padding.
@@ -116,7 +116,7 @@ def _launch_size(op, total):
 # ------------------------------------------------------------------------------------- forward
 
 @njit(inline="always")
-def _keep_max(v, at, best, best_at):
+def keep_max(v, at, best, best_at):
     """(v, at) if v beats best, else (best, best_at). Strict > keeps the first maximum; a NaN
     wins and then only a later NaN replaces it."""
     if (v > best) | (v != v):
@@ -156,15 +156,15 @@ def _forward_cpu_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
                 # offsets this measured 2.4x faster than plain 2-D loops (2x2/s2, one thread).
                 for h in range(h_start, h_end):
                     if span == 2:
-                        best, best_at = _keep_max(xp[k], k, best, best_at)
-                        best, best_at = _keep_max(xp[k + 1], k + 1, best, best_at)
+                        best, best_at = keep_max(xp[k], k, best, best_at)
+                        best, best_at = keep_max(xp[k + 1], k + 1, best, best_at)
                     elif span == 3:
-                        best, best_at = _keep_max(xp[k], k, best, best_at)
-                        best, best_at = _keep_max(xp[k + 1], k + 1, best, best_at)
-                        best, best_at = _keep_max(xp[k + 2], k + 2, best, best_at)
+                        best, best_at = keep_max(xp[k], k, best, best_at)
+                        best, best_at = keep_max(xp[k + 1], k + 1, best, best_at)
+                        best, best_at = keep_max(xp[k + 2], k + 2, best, best_at)
                     else:
                         for j in range(np.uint32(span)):
-                            best, best_at = _keep_max(xp[k + j], k + j, best, best_at)
+                            best, best_at = keep_max(xp[k + j], k + j, best, best_at)
                     k += row_step
                 yp[row_out + ow] = best
                 ip[row_out + ow] = best_at
@@ -223,7 +223,9 @@ def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None
 # ------------------------------------------------------------------------------------ backward
 
 @njit(parallel=True, cache=True)
-def _backward_cpu_kernel(dy, indices, dx):
+def scatter_to_argmax_cpu(dy, indices, dx):
+    """dx = 0, then dy added at each output's recorded argmax (max and adaptive max pooling's
+    backward); True if an index lies outside its plane."""
     n_img, n_chan, height, width = dx.shape
     planes = n_img * n_chan
     plane_size = height * width
@@ -255,7 +257,7 @@ def max_pool2d_backward_cpu(dy, indices, x_shape, kernel_size, stride, padding, 
     op = "max_pool2d_backward_cpu"
     _, _, _, x_shape, dx = _check_backward(op, dy, indices, x_shape, kernel_size, stride,
                                            padding, ceil_mode, out, False)
-    if _backward_cpu_kernel(dy, indices, dx):
+    if scatter_to_argmax_cpu(dy, indices, dx):
         raise ValueError(f"{op}: indices {tuple(indices.shape)} hold positions outside the "
                          f"{x_shape[2]}x{x_shape[3]} input plane (not from max_pool2d_forward?)")
     return dx

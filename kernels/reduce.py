@@ -59,7 +59,7 @@ import numpy as np
 from numba import cuda, int64, njit, prange
 
 from . import _views
-from ._checks import ceil_div, check_array, check_device, check_host, output
+from ._checks import ceil_div, check_array, check_device, check_host, output, run_cpu
 from ._registry import Twins, cuda_kernel
 
 R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN = 0, 1, 2, 3, 4
@@ -615,8 +615,8 @@ def _run_cpu(op, x, shape, strides, out):
     pidx = np.empty((n_chunks if op >= R_ARGMAX else 0, n_k), np.int64)
     flat = _views.as_strided(x, (_span(x.shape, _views.element_strides(x)),), (1,))
     out1 = out.reshape(n_k)
-    kernel(np.int32(op), flat, tuple(np.int64(n) for n in shape),
-           tuple(np.int64(s) for s in strides), np.int64(chunk), out1, pvals, pidx)
+    run_cpu(kernel, n_k * n_r, np.int32(op), flat, tuple(np.int64(n) for n in shape),
+            tuple(np.int64(s) for s in strides), np.int64(chunk), out1, pvals, pidx)
     if n_chunks > 1:
         _finish_cpu(np.int32(op), out1, pvals, pidx)
 
