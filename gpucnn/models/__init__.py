@@ -31,7 +31,7 @@ MODELS: dict[str, ModelSpec] = {
     "lenet5": ModelSpec("lenet5", lenet5, (28, 28), 1,
                         "LeNet-5: 2 conv 5x5 (6, 16) + pools + fc 400-120-84, for 28x28"),
     "bn_cnn": ModelSpec("bn_cnn", bn_cnn, (28, 28), 1,
-                        "2 conv 3x3 (16, 32) + BatchNorm + pools + dropout + fc 1568-64, "
+                        "2 conv 3x3 (8, 16) + BatchNorm + pools + dropout + fc 784-64, "
                         "for 28x28"),
     "resnet20": ModelSpec("resnet20", resnet20, (32, 32), 3,
                           "ResNet-20 for CIFAR: 3 stages x 3 blocks (16, 32, 64), 0.27 M "

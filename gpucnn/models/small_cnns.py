@@ -25,19 +25,21 @@ def lenet5(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
 
 
 def bn_cnn(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
-    """(conv 3x3 pad 1 -> BatchNorm -> ReLU -> pool 2) x 2 with 16, 32 channels -> dropout 0.25
-    -> fc 1568-64 -> BatchNorm -> ReLU -> dropout 0.25 -> fc 64-classes, for 28x28.
+    """(conv 3x3 pad 1 -> BatchNorm -> ReLU -> pool 2) x 2 with 8, 16 channels -> dropout 0.25
+    -> fc 784-64 -> BatchNorm -> ReLU -> dropout 0.25 -> fc 64-classes, for 28x28.
 
-    BatchNorm lets it train at a high rate from the first batch; dropout keeps the dense layers
-    from memorising a small training set.
+    BatchNorm lets it train at a high rate from the first batch, so a one-cycle schedule of
+    three epochs does what LeNet-5 needs four for; dropout keeps the dense layers from
+    memorising a small training set. Narrow (8 and 16 channels) so that an epoch costs about
+    what LeNet-5's does on a CPU.
     """
     return nn.Sequential(
-        nn.Conv2d(in_channels, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.MaxPool2d(2),                                                      # 16x14x14
-        nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
-        nn.MaxPool2d(2),                                                      # 32x7x7
+        nn.Conv2d(in_channels, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.MaxPool2d(2),                                                      # 8x14x14
+        nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.MaxPool2d(2),                                                      # 16x7x7
         nn.Flatten(), nn.Dropout(0.25),
-        nn.Linear(32 * 7 * 7, 64, bias=False), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.25),
+        nn.Linear(16 * 7 * 7, 64, bias=False), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.25),
         nn.Linear(64, num_classes),
     )
 

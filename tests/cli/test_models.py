@@ -33,11 +33,11 @@ def torch_convnet():
 
 def torch_bn_cnn():
     return tnn.Sequential(
-        tnn.Conv2d(1, 16, 3, padding=1, bias=False), tnn.BatchNorm2d(16), tnn.ReLU(),
+        tnn.Conv2d(1, 8, 3, padding=1, bias=False), tnn.BatchNorm2d(8), tnn.ReLU(),
         tnn.MaxPool2d(2),
-        tnn.Conv2d(16, 32, 3, padding=1, bias=False), tnn.BatchNorm2d(32), tnn.ReLU(),
+        tnn.Conv2d(8, 16, 3, padding=1, bias=False), tnn.BatchNorm2d(16), tnn.ReLU(),
         tnn.MaxPool2d(2), tnn.Flatten(), tnn.Dropout(0.25),
-        tnn.Linear(1568, 64, bias=False), tnn.BatchNorm1d(64), tnn.ReLU(), tnn.Dropout(0.25),
+        tnn.Linear(784, 64, bias=False), tnn.BatchNorm1d(64), tnn.ReLU(), tnn.Dropout(0.25),
         tnn.Linear(64, 10))
 
 
