@@ -116,6 +116,16 @@ GRAD_CASES = [
                                   m.nn.Sigmoid())(a)
      + m.nn.LogSoftmax(dim=1)(m.nn.ReLU(inplace=True)(a * 1)) + m.nn.GELU()(a),
      lambda r: [rand(r, 4, 5) * 2]),
+    ("nn_functional_pad_constant",
+     lambda m, a: m.cat([m.nn.functional.pad(a, (1, 2, 0, 1)).flatten() * 2,
+                         m.nn.functional.pad(a, (2, -1, -1, 1), value=0.5).flatten(),
+                         m.nn.functional.pad(a, (1, 1, 1, 1, 1, 0)).flatten() * 3]),
+     lambda r: [rand(r, 2, 3, 4, 5)]),
+    ("nn_functional_pad_modes",
+     lambda m, a: m.nn.functional.pad(a, (2, 1, 1, 2), mode="reflect") * 3
+     + m.nn.functional.pad(a, (2, 1, 1, 2), mode="replicate") * 2
+     + m.nn.functional.pad(a, (2, 1, 1, 2), mode="circular"),
+     lambda r: [rand(r, 2, 2, 3, 4)]),
     ("softmax", lambda m, a: a.softmax(1) * m.arange(5.0).to(a.device), lambda r: [rand(r, 3, 5) * 3]),
     ("log_softmax", lambda m, a: m.log_softmax(a, dim=0), lambda r: [rand(r, 4, 3) * 3]),
     ("norm", lambda m, a: a.norm() + a.norm(dim=1).sum() + a.norm(p=1) + a.norm(2, dim=0,

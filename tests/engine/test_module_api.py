@@ -151,3 +151,46 @@ def test_to_float_cpu_keep_parameters_in_place():
     assert net.weight is weight
     with pytest.raises(TypeError, match="float32"):
         net.double()
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((1, 2, 3), {}, "divisible by 2"),
+    ((1,) * 10, {}, "too large"),
+    ((1, 1), {"mode": "wrap"}, "mode must be one of"),
+    ((4, 0), {"mode": "reflect"}, "must be < its size"),
+    ((5, 0), {"mode": "circular"}, "must be <= its size"),
+    ((-5, 0), {}, "removes more than"),
+    ((1, 1), {"mode": "reflect", "value": 2.0}, "doesn't take in value"),
+])
+def test_pad_refuses_what_torch_refuses(args, kwargs, message):
+    x = gc.ones(2, 3, 4)
+    with pytest.raises(ValueError, match=message):
+        gc.nn.functional.pad(x, args, **kwargs)
+    with pytest.raises((ValueError, RuntimeError, NotImplementedError)):
+        torch.nn.functional.pad(torch.ones(2, 3, 4), args, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pads", [(-1, 2), (2, -1), (-1, -1), (1, 0, -1, 2)])
+def test_pad_crops_negative_pads_first_in_every_mode(mode, pads):
+    shape = (2, 4, 5) if len(pads) == 2 else (1, 2, 4, 5)
+    x = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+    ours = gc.nn.functional.pad(gc.tensor(x), pads, mode=mode)
+    theirs = torch.nn.functional.pad(torch.tensor(x), pads, mode=mode)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_non_constant_padding_of_unsupported_dimensions_is_refused_as_in_torch():
+    with pytest.raises(NotImplementedError, match="reflect padding of 1 dimension"):
+        gc.nn.functional.pad(gc.ones(1, 2, 3, 4), (1, 1), mode="reflect")
+    with pytest.raises(NotImplementedError):
+        torch.nn.functional.pad(torch.ones(1, 2, 3, 4), (1, 1), mode="reflect")
+
+
+def test_the_option_a_shortcut_of_pytorch_resnet_code_runs():
+    """pytorch_resnet_cifar10's LambdaLayer: F.pad of a strided view over channels."""
+    x = np.random.default_rng(0).normal(size=(2, 4, 6, 6)).astype(np.float32)
+    ours = gc.nn.functional.pad(gc.tensor(x)[:, :, ::2, ::2], (0, 0, 0, 0, 2, 2), "constant", 0)
+    theirs = torch.nn.functional.pad(torch.tensor(x)[:, :, ::2, ::2], (0, 0, 0, 0, 2, 2),
+                                     "constant", 0)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
