@@ -182,8 +182,15 @@ _LRScheduler = LRScheduler   # torch's old name
 
 
 class _LambdaStateMixin:
-    """state_dict without the functions (only a callable object's __dict__ is kept)."""
+    """Schedulers driven by lr_lambda (one function, or one per group); their state_dict leaves
+    the functions out (only a callable object's __dict__ is kept)."""
     _NOT_STATE = ("optimizer", "lr_lambdas")
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        _check_optimizer(self, optimizer)
+        self.optimizer = optimizer
+        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
         state = super().state_dict()
@@ -225,12 +232,6 @@ def _lambdas(optimizer, lr_lambda):
 class LambdaLR(_LambdaStateMixin, LRScheduler):
     """lr = initial lr * lr_lambda(epoch), one function or one per group."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(self, optimizer)
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self):
         self._warn_get_lr_outside_step()
         return [base_lr * fn(self.last_epoch)
@@ -239,12 +240,6 @@ class LambdaLR(_LambdaStateMixin, LRScheduler):
 
 class MultiplicativeLR(_LambdaStateMixin, LRScheduler):
     """lr *= lr_lambda(epoch) at every step after the first."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(self, optimizer)
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         self._warn_get_lr_outside_step()
