@@ -30,5 +30,5 @@ from .random import set_state as set_rng_state  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from .size import Size  # noqa: E402,F401
 from .tensor import Tensor  # noqa: E402,F401
-from . import transforms, utils  # noqa: E402,F401
+from . import distributed, transforms, utils  # noqa: E402,F401
 from .generator import Generator, default_generator  # noqa: E402,F401

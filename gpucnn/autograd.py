@@ -256,7 +256,27 @@ def _topological_order(root):
     return order
 
 
+# Called once when the backward pass in progress ends (torch's Variable._execution_engine.
+# queue_callback): DistributedDataParallel waits for its gradient reductions there.
+_final_callbacks = []
+
+
+def queue_callback(callback):
+    """Run callback() once, after the backward pass in progress has reached every leaf."""
+    _final_callbacks.append(callback)
+
+
 def backward_pass(root, grad_array, retain_graph=False):
+    try:
+        _walk_backward(root, grad_array, retain_graph)
+    finally:
+        callbacks = list(_final_callbacks)
+        _final_callbacks.clear()
+    for callback in callbacks:
+        callback()
+
+
+def _walk_backward(root, grad_array, retain_graph):
     grads = {id(root): grad_array}
     order = list(reversed(_topological_order(root)))
     for tensor in order:
@@ -275,6 +295,9 @@ def backward_pass(root, grad_array, retain_graph=False):
         node = tensor._creator
         if tensor._retains_grad or node is None:
             _accumulate(kernels, tensor, grad)
+            # A leaf comes after every node that feeds it, so its gradient is final here.
+            for hook in tensor._post_accumulate_grad_hooks.values():
+                hook(tensor)
         if node is None:
             continue
         if not node.strided_inputs:

@@ -11,10 +11,12 @@ gpucnn.ops; the ops never see anything but tensors, arrays and numbers.
 """
 import builtins
 import numbers
+from collections import OrderedDict
+from types import MappingProxyType
 
 import numpy as np
 
-from . import autograd, dtypes, interop
+from . import autograd, dtypes, hooks, interop
 from .backend import backend
 from .devices import device as Device
 from .devices import resolve as resolve_device
@@ -427,8 +429,26 @@ class Tensor:
 
     def register_hook(self, hook):
         raise NotImplementedError("Tensor.register_hook is not supported; use "
+                                  "register_post_accumulate_grad_hook on a leaf, "
                                   "Module.register_forward_hook, or read .grad after "
                                   "backward() (retain_grad() for non-leaf tensors)")
+
+    # No hooks: a class-level empty mapping, so that tensors made by ops carry no dict.
+    _post_accumulate_grad_hooks = MappingProxyType({})
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call hook(tensor) once this leaf's .grad holds its gradient of a backward pass
+        (what DistributedDataParallel starts a bucket's reduction from); returns a handle."""
+        if not self.is_leaf:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if "_post_accumulate_grad_hooks" not in self.__dict__:
+            self._post_accumulate_grad_hooks = OrderedDict()
+        return hooks.add_hook(self._post_accumulate_grad_hooks, hook,
+                              "post accumulate grad hook")
 
     # ================================================================ interop
     @property

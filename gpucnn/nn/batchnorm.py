@@ -1,5 +1,5 @@
-"""Batch normalization layers: BatchNorm1d, BatchNorm2d, and their base _BatchNorm (the part a
-SyncBatchNorm shares), as torch.nn.modules.batchnorm.
+"""Batch normalization layers: BatchNorm1d, BatchNorm2d, SyncBatchNorm, and their base
+_BatchNorm, as torch.nn.modules.batchnorm.
 
 Parameters weight (ones) and bias (zeros) when affine; buffers running_mean (zeros),
 running_var (ones) and num_batches_tracked (an int64 0-d tensor) when track_running_stats,
@@ -7,10 +7,12 @@ registered under PyTorch's names so that state dicts load both ways.
 """
 import numbers
 
-from .. import dtypes
+from .. import distributed, dtypes
 from ..autograd import no_grad
 from ..devices import resolve as resolve_device
+from ..distributed.functional import all_reduce as all_reduce_with_grad
 from ..factories import ones, tensor, zeros
+from ..functions import cat
 from ..tensor import Tensor
 from . import functional as F
 from ._arguments import positive_int
@@ -128,3 +130,87 @@ class BatchNorm2d(_BatchNorm):
         if input.dim() != 4:
             raise ValueError(f"BatchNorm2d: expected 4D input (got {input.dim()}D input of "
                              f"shape {tuple(input.shape)})")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization whose training statistics cover the whole global batch: the
+    per-channel sums of every rank's batch are added across the ranks of the default process
+    group (gpucnn.distributed), and so are the gradients that flow back through them. Outside
+    training, or without a process group of more than one rank, it is BatchNorm.
+
+    Built from differentiable ops (gpucnn.distributed.nn.functional.all_reduce for the sums),
+    so its backward is autograd's: exact, but several passes where BatchNorm2d fuses one.
+    The variance is taken about the global mean (two reductions), never as E[x^2] - E[x]^2.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, process_group=None, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):  # noqa: A002
+        if input.dim() < 2:
+            raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {input.dim()}D "
+                             f"input of shape {tuple(input.shape)})")
+
+    def forward(self, input):  # noqa: A002
+        if not (self.training and distributed.is_initialized() and
+                distributed.get_world_size(self.process_group) > 1):
+            return super().forward(input)
+        self._check_input_dim(input)
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"SyncBatchNorm: expected input with {self.num_features} channels "
+                             f"(num_features) in dimension 1, got input of shape "
+                             f"{tuple(input.shape)}")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.track_running_stats and self.num_batches_tracked is not None:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked)
+        dims = (0, *range(2, input.dim()))
+        per_channel = (1, self.num_features) + (1,) * (input.dim() - 2)
+        count = input.numel() // self.num_features
+        local = cat([input.sum(dims), tensor([float(count)], device=input.device)])
+        totals = all_reduce_with_grad(local)
+        total = float(totals[-1])
+        if total <= 1:
+            raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel when "
+                             f"training, got input size {list(input.shape)} on this rank and "
+                             f"{int(total)} values per channel over all ranks")
+        mean = totals[:-1] / total
+        centered = input - mean.reshape(per_channel)
+        var = all_reduce_with_grad((centered * centered).sum(dims)) / total
+        out = centered * (var + self.eps).rsqrt().reshape(per_channel)
+        if self.weight is not None:
+            out = out * self.weight.reshape(per_channel)
+        if self.bias is not None:
+            out = out + self.bias.reshape(per_channel)
+        if self.track_running_stats:
+            with no_grad():   # PyTorch: the unbiased variance goes into the running estimate
+                self.running_mean.mul_(1 - factor).add_(mean.detach() * factor)
+                self.running_var.mul_(1 - factor).add_(var.detach() * (factor * total /
+                                                                        (total - 1)))
+        return out
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """The module with every BatchNorm*d replaced by a SyncBatchNorm holding the same
+        parameters and buffers (the module itself when it is one)."""
+        converted = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            converted = cls.__new__(cls)
+            Module.__init__(converted)
+            for name in ("num_features", "eps", "momentum", "affine", "track_running_stats"):
+                setattr(converted, name, getattr(module, name))
+            converted.process_group = process_group
+            for name, param in module._parameters.items():
+                converted.register_parameter(name, param)
+            for name, buffer in module._buffers.items():
+                converted.register_buffer(name, buffer,
+                                          persistent=name not in module._non_persistent_buffers)
+            converted.train(module.training)
+        for name, child in module.named_children():
+            setattr(converted, name, cls.convert_sync_batchnorm(child, process_group))
+        return converted

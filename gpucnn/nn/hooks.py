@@ -3,36 +3,16 @@
 (`register_module_forward_hook`, which `Module.summary` uses to record each layer's output).
 A hook that returns something other than None replaces the output.
 """
-import itertools
 from collections import OrderedDict
 
-_ids = itertools.count()
+from ..hooks import RemovableHandle
+from ..hooks import add_hook as _add_hook
+
 global_forward_hooks: "OrderedDict[int, object]" = OrderedDict()
 
 
-class RemovableHandle:
-    """What registering a hook returns; `remove()` unregisters it (also as a context manager)."""
-
-    def __init__(self, hooks: OrderedDict):
-        self._hooks = hooks
-        self.id = next(_ids)
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 def add_hook(hooks: OrderedDict, hook) -> RemovableHandle:
-    if not callable(hook):
-        raise TypeError(f"a forward hook must be callable, got {type(hook).__name__}")
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    return handle
+    return _add_hook(hooks, hook, "forward hook")
 
 
 def register_module_forward_hook(hook) -> RemovableHandle:

@@ -3,6 +3,8 @@
     dataset.py     Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
                    ChainDataset, random_split
     sampler.py     Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, BatchSampler
+    distributed.py DistributedSampler (each process of a data-parallel job reads its own
+                   shard of every epoch)
     collate.py     default_collate, default_convert (float samples collate to float32)
     fetch.py       how a batch is read: per sample + collate, or one gather per tensor of a
                    TensorDataset
@@ -16,10 +18,11 @@ from .collate import default_collate, default_convert
 from .dataloader import DataLoader, get_worker_info
 from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset,
                       TensorDataset, random_split)
+from .distributed import DistributedSampler
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler)
 
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
-           "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
-           "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
-           "get_worker_info", "random_split"]
+           "DistributedSampler", "IterableDataset", "RandomSampler", "Sampler",
+           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "default_collate", "default_convert", "get_worker_info", "random_split"]

@@ -1,0 +1,82 @@
+"""One rank of a data-parallel run, started by the tests with mpiexec (or alone for the
+single-process reference): trains a small CNN on a fixed batch sequence and saves its final
+weights. Usage: python -m tests.distributed.ddp_worker SCENARIO OUT_DIR [--single]
+
+Every rank starts from a different random initialisation (seed = rank): DDP must replace it
+by rank 0's. The global batch of step s is the same for every world size; a rank trains on
+its contiguous shard of it (shards may differ in size: the loss is weighted so that the
+averaged gradient is the global batch's mean, whatever the split).
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import gpucnn as gc
+import gpucnn.distributed as dist
+import gpucnn.nn as nn
+import gpucnn.nn.functional as F
+
+GLOBAL_BATCH = 12
+STEPS = 4
+
+
+def make_model(batchnorm: bool):
+    # No bias before BatchNorm (its gradient is zero but for rounding, which Adam would amplify)
+    layers = [nn.Conv2d(2, 4, 3, padding=1, bias=not batchnorm)]
+    if batchnorm:
+        layers.append(nn.BatchNorm2d(4))
+    layers += [nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 5)]
+    return nn.Sequential(*layers)
+
+
+def batches():
+    rng = np.random.default_rng(1234)
+    for _ in range(STEPS):
+        x = rng.standard_normal((GLOBAL_BATCH, 2, 6, 6)).astype(np.float32)
+        y = rng.integers(0, 5, GLOBAL_BATCH)
+        yield x, y
+
+
+def shard(n, rank, size):
+    """Contiguous, as even as possible: the first n % size ranks get one more row."""
+    base, extra = divmod(n, size)
+    start = rank * base + min(rank, extra)
+    return start, start + base + (rank < extra)
+
+
+def run(scenario: str, out: Path, single: bool):
+    optimizer_name, norm = scenario.split("-")    # sgd|adam - none|bn|syncbn
+    rank, size = 0, 1
+    if not single:
+        dist.init_process_group("mpi")
+        rank, size = dist.get_rank(), dist.get_world_size()
+    gc.manual_seed(rank)   # different weights on every rank; rank 0 as the single process
+    model = make_model(norm != "none")
+    if norm == "syncbn":
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    trained = model if single else nn.parallel.DistributedDataParallel(model)
+    if optimizer_name == "sgd":
+        opt = gc.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    else:
+        opt = gc.optim.Adam(model.parameters(), lr=0.01)
+    for x, y in batches():
+        start, stop = shard(len(y), rank, size)
+        opt.zero_grad()
+        logits = trained(gc.tensor(x[start:stop]))
+        loss = F.cross_entropy(logits, gc.tensor(y[start:stop]), reduction="sum")
+        (loss * (size / len(y))).backward()   # the averaged gradient: the global mean's
+        opt.step()
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    np.savez(out / f"{'single' if single else f'rank{rank}'}.npz", **state)
+    if not single:
+        dist.destroy_process_group()
+
+
+def initial_weights(norm: str) -> dict:
+    gc.manual_seed(0)
+    return {k: v.numpy() for k, v in make_model(norm != "none").state_dict().items()}
+
+
+if __name__ == "__main__":
+    run(sys.argv[1], Path(sys.argv[2]), "--single" in sys.argv[3:])
