@@ -20,8 +20,10 @@ from ..training.config import (DATASET_DEFAULTS, DEVICE_CHOICES, OPTIMIZERS, SCH
                                TrainConfig,
                                build_config, check_config, check_fits, check_int,
                                check_output_path, cpu_threads, resolve_device, write_json)
+from ..distributed import faults
 from ..training.console import EpochProgress, deferred_interrupt
 from ..training.data import DATASETS, LoadedData, load_data
+from ..training.distributed import Ranks, SingleProcess
 from ..training.trainer import StopRequested, Trainer
 
 DEFAULT_INTERRUPT_PATH = Path("gpucnn-interrupted.safetensors")
@@ -95,9 +97,17 @@ def _defaults_help() -> str:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write metrics (accuracy, timings, per-epoch history) to this file.")
 @click.option("--quiet", is_flag=True, help="No progress bars, only the summary line.")
+@click.option("--distributed", is_flag=True,
+              help="Data-parallel over the ranks of an MPI job: mpiexec -n N gpucnn train "
+                   "--distributed ... Each rank trains on its share of every --batch-size "
+                   "batch (one GPU per rank: its local rank); rank 0 alone prints and writes "
+                   "files. Needs gpucnn[distributed].")
 @click.pass_context
-def train(ctx, threads, quiet, **options):
+def train(ctx, threads, quiet, distributed, **options):
     started = time.perf_counter()
+    if distributed:
+        _train_distributed(ctx, threads, quiet, started, options)
+        return
     try:
         check_int("--threads", threads, 1)
         run = _prepare(ctx, **options)
@@ -105,6 +115,42 @@ def train(ctx, threads, quiet, **options):
             _train(run, quiet, started)
     except UserError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _train_distributed(ctx, threads, quiet, started, options):
+    """Every rank checks everything, then all agree: a problem on any rank stops all of them
+    before the first step, printed once, by rank 0. Once training runs, a failure on one rank
+    ends the whole job (MPI_Abort), naming the rank, so that no rank waits forever."""
+    try:
+        ranks = Ranks(options["device"])
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    problem = None
+    try:
+        check_int("--threads", threads, 1)
+        run = _prepare(ctx, **options, writes_files=ranks.is_main)
+    except UserError as error:
+        problem = str(error)
+    problem = ranks.agree(problem)
+    if problem is not None:
+        ranks.close()
+        if ranks.is_main:
+            raise click.ClickException(problem)
+        raise SystemExit(1)
+    try:
+        with cpu_threads(threads):
+            _train(run, quiet or not ranks.is_main, started, ranks)
+    except Interrupted as stopped:   # every rank stopped after the same batch
+        ranks.close()
+        if ranks.is_main:
+            raise
+        raise SystemExit(stopped.exit_code) from None
+    except (UserError, click.ClickException) as error:
+        message = error.message if isinstance(error, click.ClickException) else str(error)
+        click.echo(f"Error: rank {ranks.rank} of {ranks.size}: {message}; ending the job",
+                   err=True)
+        faults.abort_job(1)
+    ranks.close()
 
 
 @dataclass
@@ -125,9 +171,10 @@ def _explicit(ctx, name) -> bool:
 
 def _prepare(ctx, dataset, data_dir, download, train_size, model, epochs, batch_size, lr,
              lr_decay, scheduler, optimizer, momentum, weight_decay, label_smoothing, augment,
-             device, seed, save, resume, json_path) -> _Run:
-    save = check_output_path("--save", save)
-    json_path = check_output_path("--json", json_path)
+             device, seed, save, resume, json_path, writes_files=True) -> _Run:
+    if writes_files:   # with several ranks, only rank 0 writes (its folders may be its own)
+        save = check_output_path("--save", save)
+        json_path = check_output_path("--json", json_path)
     if data_dir is not None:
         data_dir = data_dir.expanduser().resolve()  # checkpoints then work from any folder
     checkpoint = None
@@ -180,22 +227,30 @@ def _resumed_config(ctx, checkpoint, given, epochs, data_dir) -> TrainConfig:
     return config
 
 
-def _train(run: _Run, quiet: bool, started: float):
+def _train(run: _Run, quiet: bool, started: float, ranks=None):
+    ranks = ranks if ranks is not None else SingleProcess()
     config, checkpoint = run.config, run.checkpoint
     normalize = None
     if checkpoint is not None:
         normalize = (checkpoint.info["normalize_mean"], checkpoint.info["normalize_std"])
-    trainer = Trainer(config, run.data, run.device, normalize=normalize)
+    trainer = Trainer(config, run.data, run.device, normalize=normalize, ranks=ranks)
     if checkpoint is not None:
         trainer.restore(checkpoint)  # the last check: from here on files may be written
-    out = Console(highlight=False, soft_wrap=True)
-    out.print(_headline(run, trainer))
+    out = Console(highlight=False, soft_wrap=True, quiet=not ranks.is_main)
+    out.print(_headline(run, trainer, ranks))
     reporter = EpochProgress(enabled=not quiet)
     try:
         with deferred_interrupt() as stop_requested:
             trainer.run(config.epochs, reporter, stop_requested, run.save)
-    except (StopRequested, KeyboardInterrupt):
+    except StopRequested:
         reporter.close()
+        if not ranks.is_main:
+            raise Interrupted("stopped with rank 0") from None
+        _save_interrupted(trainer, run)
+    except KeyboardInterrupt:
+        reporter.close()
+        if ranks.size > 1:   # a second Ctrl-C, inside a step: the ranks cannot agree now
+            raise
         _save_interrupted(trainer, run)
     except OSError as error:              # a checkpoint that could not be written
         raise UserError(f"cannot write checkpoint {run.save} after epoch "
@@ -209,7 +264,7 @@ def _train(run: _Run, quiet: bool, started: float):
     train_seconds = trainer.total_train_seconds
     images_per_second = trainer.steady_images_per_second
     first_step = trainer.first_step_seconds
-    if run.json_path is not None:
+    if run.json_path is not None and ranks.is_main:
         settings = {k: v for k, v in config.to_dict().items() if k not in ("dataset", "model")}
         write_json("--json", run.json_path, {
             "dataset": config.dataset, "model": config.model, "device": run.device,
@@ -221,14 +276,18 @@ def _train(run: _Run, quiet: bool, started: float):
             "total_seconds": total_seconds,
             "checkpoint": None if run.save is None else str(run.save),
             "resumed_from": None if checkpoint is None else str(checkpoint.path),
-            "history": trainer.history,
+            "world_size": ranks.size, "history": trainer.history,
         })
     saved = f"; checkpoint {run.save}" if run.save is not None else ""
     out.print(f"test accuracy {result.accuracy:.2%} ({result.correct}/{result.total}) after "
               f"{trainer.epochs_done} epochs; training {train_seconds:.1f} s "
               f"({images_per_second:,.0f} images/s{_first_step(first_step)}), total "
               f"{total_seconds:.1f} s "
-              f"on {run.device}{saved}")
+              f"on {run.device}{_on_ranks(ranks)}{saved}")
+
+
+def _on_ranks(ranks) -> str:
+    return "" if ranks.size == 1 else f" x {ranks.size} ranks ({ranks.backend})"
 
 
 def _first_step(seconds) -> str:
@@ -237,7 +296,7 @@ def _first_step(seconds) -> str:
     return f" after the first step, which took {seconds:.1f} s with kernel compilation"
 
 
-def _headline(run: _Run, trainer) -> str:
+def _headline(run: _Run, trainer, ranks) -> str:
     c = run.config
     momentum = f" momentum {c.momentum:g}" if c.optimizer == "sgd" else ""
     decay = f" decay {c.lr_decay:g}/epoch" if c.lr_decay != 1 else ""
@@ -251,6 +310,9 @@ def _headline(run: _Run, trainer) -> str:
     if run.checkpoint is not None:
         line += (f", resuming {run.checkpoint.path} at epoch {trainer.epochs_done + 1} "
                  f"batch {trainer.sums.batches + 1}")
+    if ranks.size > 1:   # the launcher names a rank that dies by its process id
+        line += (f"\n{ranks.size} ranks over {ranks.backend}, each training on its share of "
+                 f"every batch of {c.batch_size}: " + "; ".join(ranks.ranks()))
     return line
 
 

@@ -10,27 +10,61 @@ the launcher notices its death and ends the others, naming its process id; `rank
 """
 from __future__ import annotations
 
+import atexit
 import sys
+import time
 import traceback
 
-_state = {"previous_hook": None, "abort": None, "rank": None, "size": None}
+_state = {"previous_hook": None, "abort": None, "rank": None, "size": None,
+          "exit_comm": None, "exit_timeout": None, "atexit": False}
+POLL_SECONDS = 0.01
 
 
 def describe(rank: int, size: int) -> str:
     return f"rank {rank} of {size}"
 
 
-def install(rank: int, size: int, abort):
-    _state.update(rank=rank, size=size, abort=abort)
+def install(rank: int, size: int, abort, exit_comm, exit_timeout: float):
+    """exit_comm: a communicator of its own for the exit barrier (a barrier on the group's
+    communicator could be matched against a reduction another rank is waiting in)."""
+    _state.update(rank=rank, size=size, abort=abort, exit_comm=exit_comm,
+                  exit_timeout=exit_timeout)
     if _state["previous_hook"] is None:
         _state["previous_hook"] = sys.excepthook
         sys.excepthook = _abort_on_uncaught
+    if not _state["atexit"]:
+        atexit.register(_exit_together)
+        _state["atexit"] = True
 
 
 def uninstall():
     if _state["previous_hook"] is not None:
         sys.excepthook = _state["previous_hook"]
-    _state.update(previous_hook=None, abort=None, rank=None, size=None)
+    if _state["exit_comm"] is not None:
+        _state["exit_comm"].Free()
+    _state.update(previous_hook=None, abort=None, rank=None, size=None, exit_comm=None)
+
+
+def _exit_together():
+    """A rank leaving without destroy_process_group(): its script ended, or called sys.exit.
+    If the others are ending too they reach this barrier and all exit normally; if they do
+    not within the timeout, they are waiting for this rank in a collective (a rank that left
+    a training loop early), and the job is ended rather than left hanging."""
+    comm = _state["exit_comm"]
+    if comm is None or _state["size"] == 1:
+        return
+    request = comm.Ibarrier()
+    deadline = time.monotonic() + _state["exit_timeout"]
+    while not request.Test():
+        if time.monotonic() > deadline:
+            sys.stderr.write(
+                f"gpucnn.distributed: {describe(_state['rank'], _state['size'])} is exiting, "
+                f"but after {_state['exit_timeout']:g} s other ranks have not reached their end "
+                f"(they wait for this rank in a collective); ending the job. Call "
+                f"destroy_process_group() at the end of a script whose ranks finish at "
+                f"different times\n")
+            abort_job(1)
+        time.sleep(POLL_SECONDS)
 
 
 def _abort_on_uncaught(kind, value, tb):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from . import faults
 
 BACKENDS = ("mpi", "nccl")
+DEFAULT_EXIT_TIMEOUT = 30.0   # seconds; see faults._exit_together
 
 
 @dataclass
@@ -73,8 +74,11 @@ def init_process_group(backend: str | None = None, init_method=None, timeout=Non
     tensors; GPU local_rank of this machine); None picks "nccl" when a GPU is present and
     CuPy's NCCL can be loaded, else "mpi". world_size and rank, when given, must agree with the
     launcher's. A rank that raises an uncaught exception from here on ends the whole job
-    (MPI_Abort), its message naming the rank, so that no other rank waits forever."""
+    (MPI_Abort), its message naming the rank, so that no other rank waits forever; so does
+    a rank that exits without destroy_process_group() while the others have not come to
+    their end within `timeout` (a timedelta or seconds, 30 s by default)."""
     global _default
+    _seconds(timeout)   # checked before MPI starts
     if _default is not None:
         raise RuntimeError("trying to initialize the default process group twice; call "
                            "destroy_process_group() first")
@@ -112,7 +116,19 @@ def init_process_group(backend: str | None = None, init_method=None, timeout=Non
         from .mpi_transport import MPITransport
         transport = MPITransport(comm)
     _default = ProcessGroup(my_rank, size, local_rank, local_size, chosen, comm, transport)
-    faults.install(my_rank, size, world.Abort)
+    faults.install(my_rank, size, world.Abort, world.Dup(), _seconds(timeout))
+
+
+def _seconds(timeout) -> float:
+    """timeout: a datetime.timedelta or seconds; how long a rank that reaches its end without
+    destroy_process_group() waits for the others before ending the job."""
+    if timeout is None:
+        return DEFAULT_EXIT_TIMEOUT
+    seconds = timeout.total_seconds() if hasattr(timeout, "total_seconds") else timeout
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise ValueError(f"init_process_group: timeout must be a positive timedelta or number "
+                         f"of seconds, got {timeout!r}")
+    return float(seconds)
 
 
 def _default_backend() -> str:

@@ -22,6 +22,7 @@ from ..factories import tensor
 from .checkpoint import Checkpoint, load_weights, save_checkpoint
 from .config import TrainConfig
 from .data import LoadedData
+from .distributed import SingleProcess
 from . import UserError
 from .evaluation import evaluate
 
@@ -56,13 +57,14 @@ class EpochSums:
         return self.seen / self.seconds if self.seconds > 0 else 0.0
 
 
-def forward_backward(model, images, labels, host_labels, label_smoothing=0.0):
+def forward_backward(model, images, labels, host_labels, label_smoothing=0.0, scale=1.0):
     """Forward and backward pass of one batch: gradients land in .grad, parameters are
-    untouched (the optimizer step is separate). Returns (mean loss, correct predictions)."""
+    untouched (the optimizer step is separate). The gradient is that of the mean loss times
+    `scale` (a rank's share of a global batch). Returns (mean loss, correct predictions)."""
     logits = model(images)
     loss = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
     correct = int((logits.numpy().argmax(axis=1) == host_labels).sum())
-    loss.backward()
+    (loss if scale == 1.0 else loss * scale).backward()
     return loss.item(), correct
 
 
@@ -107,11 +109,19 @@ def make_augmentation(config: TrainConfig, image_shape, mean, std):
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, data: LoadedData, device: str, normalize=None):
+    """Trains config's model on data. `ranks` is the MPI job this process is part of
+    (training/distributed.py) or, by default, a run of one process."""
+
+    def __init__(self, config: TrainConfig, data: LoadedData, device: str, normalize=None,
+                 ranks=None):
         self.config, self.data, self.device = config, data, device
+        self.ranks = ranks if ranks is not None else SingleProcess()
         train = data.train
         random.manual_seed(config.seed)
-        self.model = get_model(config.model, train.image_shape[0], train.num_classes).to(device)
+        model = get_model(config.model, train.image_shape[0], train.num_classes).to(device)
+        # The model itself (what checkpoints hold) and what the batches go through (with
+        # several ranks, DistributedDataParallel around it).
+        self.model, self.forward_model = self.ranks.wrap(model)
         self.optimizer = make_optimizer(config, self.model.parameters())
         mean, std = normalize if normalize is not None else channel_stats(train.images)
         self.mean = np.asarray(mean, dtype=np.float32)
@@ -119,7 +129,10 @@ class Trainer:
         self.augment = make_augmentation(config, train.image_shape, self.mean, self.std)
         self.train_loader = DataLoader(train, config.batch_size, shuffle=True, seed=config.seed,
                                        normalize=None if self.augment else (self.mean, self.std))
-        self.test_loader = DataLoader(data.test, EVAL_BATCH_SIZE, shuffle=False,
+        start, stop = self.ranks.shard(len(data.test))
+        test = data.test if stop - start == len(data.test) else \
+            data.test.subset(np.arange(start, stop))
+        self.test_loader = DataLoader(test, EVAL_BATCH_SIZE, shuffle=False,
                                       normalize=(self.mean, self.std))
         self.scheduler = make_scheduler(config, self.optimizer, len(self.train_loader))
         self.epochs_done = 0
@@ -202,7 +215,7 @@ class Trainer:
         """Train until `epochs` epochs are done, saving to `save_path` after each one."""
         while self.epochs_done < epochs:
             self._train_epoch(epochs, reporter, stop_requested)
-            if save_path is not None:
+            if save_path is not None and self.ranks.is_main:
                 self.save(save_path)
             if stop_requested() and self.epochs_done < epochs:
                 raise StopRequested
@@ -216,12 +229,10 @@ class Trainer:
         start = time.perf_counter() - sums.seconds
         for x, y in self.train_loader:
             step_start = time.perf_counter()
-            images, labels = tensor(x, device=self.device), tensor(y, device=self.device)
-            if self.augment is not None:
-                images = self.augment(images)
+            images, labels, y_mine, scale = self._shard_of(x, y)
             self.optimizer.zero_grad()
-            loss, correct = forward_backward(self.model, images, labels, y,
-                                             self.config.label_smoothing)
+            loss, correct = forward_backward(self.forward_model, images, labels, y_mine,
+                                             self.config.label_smoothing, scale)
             self._updating = True
             self.optimizer.step()
             if per_batch:
@@ -229,21 +240,25 @@ class Trainer:
             if self.first_step_seconds is None:
                 self.first_step_seconds = time.perf_counter() - step_start
                 self.first_step_images = len(y)
+            # Summed over the ranks (with one rank: as they are), and Ctrl-C with them, so
+            # that every rank stops after the same batch.
+            loss_sum, correct, stops = self.ranks.sum((loss * len(y_mine), correct,
+                                                       int(stop_requested())))
             self.images_this_run += len(y)
             sums.batches += 1
             sums.seen += len(y)
             sums.correct += correct
-            sums.loss_sum += loss * len(y)
+            sums.loss_sum += loss_sum
             sums.seconds = time.perf_counter() - start
             self._updating = False
             self._rng_at_boundary = random.get_state()
             reporter.update(sums)
-            if stop_requested():
+            if stops:
                 raise StopRequested
         sums.seconds = time.perf_counter() - start
         if not per_batch:
             self.scheduler.step()
-        result = evaluate(self.model, self.test_loader, self.device, self.data.test.num_classes)
+        result = self._evaluate()
         self.last_eval = result
         entry = {"epoch": self.epochs_done + 1, "train_loss": sums.loss,
                  "train_accuracy": sums.accuracy, "test_loss": result.loss,
@@ -255,6 +270,25 @@ class Trainer:
         self.epochs_done += 1
         self.sums = EpochSums()
         reporter.end_epoch(entry)
+
+    def _shard_of(self, x, y):
+        """This rank's images, labels (device and host) and loss weight of a global batch.
+        The whole batch is augmented first, so the random draws are those of one process."""
+        start, stop = self.ranks.shard(len(y))
+        whole = stop - start == len(y)
+        if self.augment is not None:
+            images = self.augment(tensor(x, device=self.device))
+            images = images if whole else images[start:stop]
+        else:
+            images = tensor(x if whole else x[start:stop], device=self.device)
+        y_mine = y if whole else y[start:stop]
+        scale = 1.0 if whole else (stop - start) * self.ranks.size / len(y)
+        return images, tensor(y_mine, device=self.device), y_mine, scale
+
+    def _evaluate(self):
+        result = evaluate(self.model, self.test_loader, self.device,
+                          self.data.test.num_classes)
+        return self.ranks.merge(result)
 
     # --- results --------------------------------------------------------------------------
     @property
@@ -270,6 +304,5 @@ class Trainer:
 
     def final_eval(self):
         if self.last_eval is None:
-            self.last_eval = evaluate(self.model, self.test_loader, self.device,
-                                      self.data.test.num_classes)
+            self.last_eval = self._evaluate()
         return self.last_eval
