@@ -12,7 +12,7 @@ import gpucnn.nn.functional as F
 
 
 def main(how: str, failing: int):
-    dist.init_process_group("mpi")
+    dist.init_process_group("mpi", timeout=5)   # how long a rank that exits waits for the rest
     print(" / ".join(dist.rank_table()), flush=True)
     model = nn.parallel.DistributedDataParallel(nn.Linear(8, 3))
     opt = gc.optim.SGD(model.parameters(), lr=0.1)
