@@ -18,6 +18,7 @@ import traceback
 _state = {"previous_hook": None, "abort": None, "rank": None, "size": None,
           "exit_comm": None, "exit_timeout": None, "atexit": False}
 POLL_SECONDS = 0.01
+FORWARD_SECONDS = 0.5
 
 
 def describe(rank: int, size: int) -> str:
@@ -85,4 +86,7 @@ def abort_job(code: int = 1):
     abort = _state["abort"]
     if abort is None:
         raise SystemExit(code)
+    # The launcher forwards each rank's output through pipes and stops reading them when it
+    # ends the job: give it a moment to pass the message on first.
+    time.sleep(FORWARD_SECONDS)
     abort(code)
