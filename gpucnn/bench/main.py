@@ -2,7 +2,7 @@
 import secrets
 import time
 
-from . import report
+from . import distributed, report
 from .cases import SUITES, cases_for
 from .cases.scaling import parameter_comparison, parameter_comparison_text
 from .env import BenchEnv, BenchError, default_json_path, resolve_device
@@ -31,7 +31,7 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
     seed = secrets.randbits(32) if seed is None else seed
     env = BenchEnv.create(resolve_device(device), seed, quick)
     selected = cases_for(env, suites, case)
-    if not selected:
+    if not selected and not (suites == ("distributed",) and case is None):
         raise BenchError(f"no case of suite {suite!r} on {env.device} matches --case {case!r}")
     log(f"gpucnn bench on {env.name} ({env.device}): {len(selected)} cases, "
         f"{repeat} repeats{', quick' if quick else ''}")
@@ -64,6 +64,8 @@ def run(device="auto", suite="all", quick=False, repeat=None, case=None, json_pa
             report.write_json(partial, path)
 
     results = run_all(selected, env, Settings(repeat, quick), peaks, progress, done)
+    if "distributed" in suites and case is None:
+        extra["distributed"] = distributed.measure(env.device, quick, log)
     doc = report.document(env, peaks, results, settings, time.perf_counter() - started, extra)
     report.print_tables(doc, console)
     if path is not None:

@@ -2,6 +2,7 @@
 import os
 
 from .. import jsonfile
+from .distributed import table as distributed_table
 from .targets import evaluate
 
 SCHEMA_KEYS = ("device", "date", "versions", "peaks", "results")
@@ -154,6 +155,8 @@ def tables(doc: dict):
                             f"[green]{met}[/green]" if t["all_met"] else f"[red]{met}[/red]",
                             f"{t['median']:.3g}", f"{t['worst']:.3g}", t["worst_case"])
         out.append(targets)
+    if doc.get("distributed"):
+        out.append(distributed_table(doc["distributed"]))
     if doc.get("parameter_comparison_text"):
         out.append(Text(doc["parameter_comparison_text"]))
     out.append(Text("ratio = gpucnn time / reference time (below 1: gpucnn faster); % roof = "

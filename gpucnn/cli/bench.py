@@ -11,13 +11,15 @@ from ..bench.main import run
               show_default=True,
               help="Where to run: 'cuda' (the numba.cuda kernels), 'cpu' (their @njit twins), or "
                    "'auto' (the GPU when numba sees one, else the CPU).")
-@click.option("--suite", type=click.Choice(["kernels", "models", "scaling", "all"]),
+@click.option("--suite", type=click.Choice([*SUITES, "all"]),
               default="all", show_default=True,
               help="kernels: conv2d forward/backward-data/backward-filter, max_pool2d "
                    "forward/backward and matmul (A·B, A·Bᵀ, Aᵀ·B) at LeNet-5 and CIFAR-convnet "
                    "layer shapes (on the GPU: every kernel version, 1024³/4096³ matmul, launch "
                    "overhead). models: training step and inference of both models in images/s. "
-                   "scaling: time against batch size and image size, up to a 720x960x3 photo.")
+                   "scaling: time against batch size and image size, up to a 720x960x3 photo. "
+                   "distributed: jobs of 1 and 2 ranks (mpiexec): allreduce bandwidth and a "
+                   "DistributedDataParallel training step, against torch.distributed.")
 @click.option("--quick", is_flag=True,
               help="Fewer repeats, batch and image sizes (under 3 minutes on a 2-core CPU).")
 @click.option("--json", "json_path", is_flag=False, flag_value="", default=None,

@@ -1,8 +1,9 @@
 """The bench's cases by suite: kernels (plus bandwidth-bound tensor ops and GPU launch
-overhead), models, scaling."""
+overhead), models, scaling; the distributed suite runs jobs of several processes instead of
+cases (gpucnn/bench/distributed.py)."""
 from . import batch_norm, kernels, models, overhead, scaling, tensor_ops
 
-SUITES = ("kernels", "models", "scaling")
+SUITES = ("kernels", "models", "scaling", "distributed")
 
 
 def cases_for(env, suites, match: str | None = None) -> list:
@@ -16,6 +17,8 @@ def cases_for(env, suites, match: str | None = None) -> list:
             found += models.cases(env)
         elif suite == "scaling":
             found += scaling.cases(env)
+        elif suite == "distributed":
+            pass   # jobs, not in-process cases: see gpucnn/bench/distributed.py
         else:
             raise ValueError(f"unknown suite {suite!r}; expected one of {SUITES}")
     if match:
