@@ -128,10 +128,13 @@ class Reducer:
             self._start(bucket)
         for bucket in self.buckets:
             bucket.pending.wait()
+            # One division per bucket into a new array (the flat buffer is reused next step);
+            # each .grad is a C-contiguous view of its stretch of it.
+            average = A.unary(bucket.kernels, map_ops.U_DIV, bucket.flat, float(self.world_size))
             for i, p in enumerate(bucket.params):
-                average = A.unary(bucket.kernels, map_ops.U_DIV, bucket.slice(i),
-                                  float(self.world_size))
-                p.grad = Tensor._from_array(average.reshape(tuple(p.shape)), p.device)
+                start = bucket.offsets[i]
+                grad = average[start:start + p.numel()].reshape(tuple(p.shape))
+                p.grad = Tensor._from_array(grad, p.device)
             bucket.pending = None
             bucket.ready = [False] * len(bucket.params)
         self._next_to_start = 0
