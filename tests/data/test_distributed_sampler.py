@@ -3,8 +3,6 @@ to torch's for every rank; shards that are disjoint as positions and together co
 dataset (padding only repeats the start, drop_last only cuts); epochs and seeds that change
 the order while two samplers of one epoch agree (as two ranks must); a DataLoader over a
 TensorDataset that yields exactly the shard; the argument checks and the missing group."""
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -123,12 +121,10 @@ def test_dataset_without_length_and_bad_epoch():
 
 
 def fake_distributed(monkeypatch, initialized, world_size=3, rank=1):
-    module = types.ModuleType("gpucnn.distributed")
-    module.is_initialized = lambda: initialized
-    module.get_world_size = lambda: world_size
-    module.get_rank = lambda: rank
-    monkeypatch.setitem(sys.modules, "gpucnn.distributed", module)
-    monkeypatch.setattr(gc, "distributed", module, raising=False)
+    """A default group of world_size ranks seen from `rank`, without starting MPI."""
+    monkeypatch.setattr(gc.distributed, "is_initialized", lambda: initialized)
+    monkeypatch.setattr(gc.distributed, "get_world_size", lambda: world_size)
+    monkeypatch.setattr(gc.distributed, "get_rank", lambda: rank)
 
 
 def test_defaults_need_an_initialized_group(monkeypatch):

@@ -16,6 +16,7 @@ import math
 import numbers
 from typing import TypeVar
 
+from ... import distributed
 from ...factories import randperm
 from ...generator import Generator
 from .sampler import Sampler
@@ -36,14 +37,8 @@ def _check_int(name, value):
 
 
 def _process_group():
-    """The distributed module, when its default group is up; imported here, not at the top,
-    so that gpucnn.utils.data does not depend on it (nor on MPI) unless it is needed."""
-    try:
-        from ... import distributed
-        initialized = distributed.is_initialized()
-    except (ImportError, AttributeError):
-        initialized = False
-    if not initialized:
+    """gpucnn.distributed, when its default group is up (importing it needs no MPI)."""
+    if not distributed.is_initialized():
         raise RuntimeError(_NOT_INITIALIZED)
     return distributed
 
