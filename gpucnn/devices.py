@@ -79,7 +79,8 @@ def resolve(name, allow_auto: bool = False) -> device:
         if not cuda.is_available():
             raise RuntimeError(f"device {name!r} requested but no CUDA GPU is available "
                                f"(gpucnn.cuda.is_available() is False); use device='cpu'")
-        cuda.use_device(0 if index is None else index)
+        # "cuda" is this process's GPU: one chosen before (a rank's, by its local rank), or 0.
+        cuda.use_device(cuda.current_device() if index is None else index)
         return device("cuda", cuda.current_device())
     return device("cpu")
 

@@ -6,7 +6,8 @@ imported, so they need a process of their own: `pytest` runs everything but test
 `NUMBA_ENABLE_CUDASIM=1 pytest` runs only tests/cudasim. The README's test command runs both.
 On a machine with a real GPU, `GPUCNN_TEST_GPU=1 pytest tests/cudasim tests/gpu` runs them on
 the real device; tests/gpu holds what only a real GPU can show (CuPy's pool, DLPack with torch
-and CuPy on the device) and is collected nowhere else.
+and CuPy on the device) and is collected nowhere else. tests/distributed starts jobs of
+several processes with mpiexec (the `test` extra brings MPI) and runs with the CPU suite.
 """
 import os
 
@@ -14,7 +15,7 @@ SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 REAL_GPU = os.environ.get("GPUCNN_TEST_GPU") == "1"
 
 if SIMULATOR:
-    collect_ignore_glob = ["kernels", "engine", "data", "cli", "bench", "gpu"]
+    collect_ignore_glob = ["kernels", "engine", "data", "cli", "bench", "gpu", "distributed"]
 elif not REAL_GPU:
     collect_ignore = ["cudasim", "gpu"]
 
