@@ -83,7 +83,9 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input):  # noqa: A002
         raise NotImplementedError
 
-    def forward(self, input):  # noqa: A002
+    def _check_and_count(self, input):  # noqa: A002
+        """Check the input; in training, count the batch. Returns the factor the running
+        statistics move by."""
         layer = type(self).__name__
         if not isinstance(input, Tensor):
             raise TypeError(f"{layer}: input must be a gpucnn Tensor, got "
@@ -99,6 +101,10 @@ class _BatchNorm(Module):
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:   # a cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked)
+        return factor
+
+    def forward(self, input):  # noqa: A002
+        factor = self._check_and_count(input)
         # Batch statistics in training, and in evaluation when there are no running ones.
         use_batch_stats = self.training or (self.running_mean is None and
                                             self.running_var is None)
@@ -158,17 +164,7 @@ class SyncBatchNorm(_BatchNorm):
         if not (self.training and distributed.is_initialized() and
                 distributed.get_world_size(self.process_group) > 1):
             return super().forward(input)
-        self._check_input_dim(input)
-        if input.shape[1] != self.num_features:
-            raise ValueError(f"SyncBatchNorm: expected input with {self.num_features} channels "
-                             f"(num_features) in dimension 1, got input of shape "
-                             f"{tuple(input.shape)}")
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.track_running_stats and self.num_batches_tracked is not None:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked)
+        factor = self._check_and_count(input)
         dims = (0, *range(2, input.dim()))
         per_channel = (1, self.num_features) + (1,) * (input.dim() - 2)
         count = input.numel() // self.num_features
