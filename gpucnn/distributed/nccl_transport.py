@@ -3,7 +3,8 @@ NVLink or the network, no host copies. The communicator is made from a unique id
 creates and sends to the others over MPI. Operations are queued on the stream gpucnn's kernels
 run on (the legacy default stream, numba's and CuPy's null stream), so they are ordered after
 the kernels that produced their input and before those that read their output, with no
-host synchronisation. Host (NumPy) arrays have no place here: MPI carries them.
+host synchronisation. Host (NumPy) arrays go over MPI instead, so that a job on GPUs can
+still sum a CPU tensor (torch's default group has gloo beside NCCL for the same reason).
 """
 from __future__ import annotations
 
@@ -59,9 +60,6 @@ class NCCLTransport:
                      "product": nccl.NCCL_PROD}
 
     def _device(self, array):
-        if isinstance(array, np.ndarray):
-            raise ValueError("the NCCL backend carries 'cuda' tensors only; move the tensor "
-                             "with .cuda(), or init_process_group(backend='mpi')")
         buffer = self._cupy.asarray(array)   # the same memory, through __cuda_array_interface__
         dtype = np.dtype(buffer.dtype)
         if dtype not in _NCCL_TYPES:
@@ -73,6 +71,8 @@ class NCCLTransport:
         return self._cupy.cuda.Stream.null
 
     def allreduce(self, array, op: str):
+        if isinstance(array, np.ndarray):
+            return self._host.allreduce(array, op)
         buffer, kind = self._device(array)
         if np.dtype(buffer.dtype) == np.bool_ and op == "sum":
             op = "max"   # a bool sum is "any", as a uint8 max
@@ -80,22 +80,28 @@ class NCCLTransport:
                             self._ops[op], self._stream.ptr)
         self._stream.synchronize()
 
-    def start_sum(self, array) -> PendingReduction:
+    def start_sum(self, array):
+        if isinstance(array, np.ndarray):
+            return self._host.start_sum(array)
         buffer, kind = self._device(array)
         self.comm.allReduce(buffer.data.ptr, buffer.data.ptr, buffer.size, kind,
                             self._nccl.NCCL_SUM, self._stream.ptr)
         return PendingReduction(self._stream)
 
     def progress(self, pending):
-        pass   # NCCL runs on the GPU by itself
+        self._host.progress([p for p in pending if not isinstance(p, PendingReduction)])
 
     def broadcast(self, array, src: int):
+        if isinstance(array, np.ndarray):
+            return self._host.broadcast(array, src)
         buffer, kind = self._device(array)
         self.comm.broadcast(buffer.data.ptr, buffer.data.ptr, buffer.size, kind, src,
                             self._stream.ptr)
         self._stream.synchronize()
 
     def allgather(self, array, out):
+        if isinstance(array, np.ndarray):
+            return self._host.allgather(array, out)
         send, kind = self._device(array)
         received, _ = self._device(out)
         self.comm.allGather(send.data.ptr, received.data.ptr, send.size, kind,

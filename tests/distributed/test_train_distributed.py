@@ -134,3 +134,22 @@ def test_a_bad_option_is_reported_once_before_any_step(tmp_path):
     errors = [line for line in output(done).splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "--epochs" in errors[0], output(done)
     assert "Traceback" not in output(done) and not (tmp_path / "m.json").exists()
+
+
+def test_ctrl_c_stops_every_rank_after_the_same_batch_and_rank_0_saves(tmp_path):
+    checkpoint = tmp_path / "ck.st"
+    job, log = _start(tmp_path, "train", *DIGITS, "--epochs", 4, "--distributed", "--quiet",
+                      "--save", checkpoint)
+    _wait_for(checkpoint, job)
+    job.send_signal(signal.SIGINT)   # mpiexec passes Ctrl-C on to every rank
+    code, seconds = _finish(job, log)
+    text = (tmp_path / "job.log").read_text()
+    assert code == 130 and seconds < 60, (code, text)
+    assert text.count("interrupted in epoch") == 1 and "Traceback" not in text, text
+    stopped = re.search(r"after batch (\d+)/90", text)
+    assert stopped, text
+    resumed, _ = mpiexec(2, *gpucnn_command("train", "--resume", checkpoint, "--save",
+                                            checkpoint, "--distributed", "--quiet",
+                                            "--device", "cpu"))
+    assert resumed.returncode == 0, output(resumed)
+    assert "after 4 epochs" in resumed.stdout, output(resumed)
