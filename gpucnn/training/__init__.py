@@ -6,6 +6,7 @@
     checkpoint.py  safetensors checkpoints (weights, optimizer, progress, RNG) and the models
                    rebuilt from them for evaluate and predict
     trainer.py     the epoch loop, resumable at any batch
+    distributed.py the same run over the ranks of an MPI job (train --distributed)
     console.py     what the user sees and presses: progress bars, Ctrl-C at batch boundaries
     evaluation.py  accuracy, confusion matrix, its PNG
     inputs.py      image and .npy files for predict
