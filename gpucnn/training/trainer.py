@@ -217,7 +217,10 @@ class Trainer:
             self._train_epoch(epochs, reporter, stop_requested)
             if save_path is not None and self.ranks.is_main:
                 self.save(save_path)
-            if stop_requested() and self.epochs_done < epochs:
+            # Agreed over the ranks: Ctrl-C reaches each at its own moment, and one that
+            # stopped here alone would leave the others waiting in the next batch.
+            stops = self.ranks.sum((int(stop_requested()),))[0]
+            if stops and self.epochs_done < epochs:
                 raise StopRequested
 
     def _train_epoch(self, epochs, reporter, stop_requested):
