@@ -24,6 +24,7 @@ import numpy as np
 import gpucnn as gc
 import gpucnn.distributed as dist
 import gpucnn.nn.functional as F
+from gpucnn.bench.torch_mirror import mirror
 from gpucnn.models import get_model
 
 ALLREDUCE_MB = (1, 25)
@@ -93,7 +94,6 @@ def _allreduce(device, torch, repeats, sync):
 
 
 def _train_step(device, torch, repeats, sync):
-    from gpucnn.bench.torch_mirror import mirror
     rng = np.random.default_rng(dist.get_rank())
     x = rng.standard_normal((PER_RANK_BATCH, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, PER_RANK_BATCH)

@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import cuda
 from .mpi_transport import MPITransport
 
 _NCCL_TYPES = {np.dtype(np.float32): "NCCL_FLOAT32", np.dtype(np.int64): "NCCL_INT64",
                np.dtype(np.int32): "NCCL_INT32", np.dtype(np.bool_): "NCCL_UINT8",
                np.dtype(np.uint8): "NCCL_UINT8"}
+
+
+def available() -> bool:
+    """True when this process can use NCCL: a real GPU, and CuPy built with NCCL."""
+    if not cuda.is_available() or cuda.simulator_enabled():
+        return False
+    try:
+        from cupy.cuda import nccl  # noqa: F401  (CuPy is optional: imported when asked)
+    except Exception:   # CuPy absent, or built without NCCL
+        return False
+    return True
 
 
 class PendingReduction:
@@ -38,7 +50,6 @@ class NCCLTransport:
     name = "nccl"
 
     def __init__(self, comm, local_rank: int):
-        from .. import cuda
         try:
             import cupy
             from cupy.cuda import nccl

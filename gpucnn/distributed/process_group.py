@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from . import faults
+from . import faults, nccl_transport
+from .mpi_transport import MPITransport
 
 BACKENDS = ("mpi", "nccl")
 DEFAULT_EXIT_TIMEOUT = 30.0   # seconds; see faults._exit_together
@@ -108,12 +109,10 @@ def init_process_group(backend: str | None = None, init_method=None, timeout=Non
     local = comm.Split_type(MPI.COMM_TYPE_SHARED, key=my_rank)
     local_rank, local_size = local.Get_rank(), local.Get_size()
     local.Free()
-    chosen = (backend or _default_backend()).lower()
+    chosen = (backend or ("nccl" if nccl_transport.available() else "mpi")).lower()
     if chosen == "nccl":
-        from .nccl_transport import NCCLTransport
-        transport = NCCLTransport(comm, local_rank)
+        transport = nccl_transport.NCCLTransport(comm, local_rank)
     else:
-        from .mpi_transport import MPITransport
         transport = MPITransport(comm)
     _default = ProcessGroup(my_rank, size, local_rank, local_size, chosen, comm, transport)
     faults.install(my_rank, size, world.Abort, world.Dup(), _seconds(timeout))
@@ -129,17 +128,6 @@ def _seconds(timeout) -> float:
         raise ValueError(f"init_process_group: timeout must be a positive timedelta or number "
                          f"of seconds, got {timeout!r}")
     return float(seconds)
-
-
-def _default_backend() -> str:
-    from .. import cuda
-    if not cuda.is_available() or cuda.simulator_enabled():
-        return "mpi"
-    try:
-        from cupy.cuda import nccl  # noqa: F401
-    except Exception:   # CuPy absent, or built without NCCL
-        return "mpi"
-    return "nccl"
 
 
 def destroy_process_group(group=None):

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import cuda
 from .. import distributed as dist
+from ..distributed import nccl_transport
 from ..nn import SyncBatchNorm
 from ..nn.parallel import DistributedDataParallel
 from . import UserError
@@ -68,7 +69,8 @@ class Ranks(SingleProcess):
     def __init__(self, device_option: str):
         gpu = device_option == "cuda" or (device_option == "auto" and cuda.is_available())
         try:
-            dist.init_process_group(_backend_for(gpu))
+            # NCCL between GPUs when CuPy has it; else MPI (through host memory for "cuda").
+            dist.init_process_group("nccl" if gpu and nccl_transport.available() else "mpi")
         except (RuntimeError, ValueError) as error:
             raise UserError(f"--distributed: {error}") from None
         self.rank, self.size = dist.get_rank(), dist.get_world_size()
@@ -113,12 +115,3 @@ class Ranks(SingleProcess):
         if dist.is_initialized():
             dist.destroy_process_group()
 
-
-def _backend_for(gpu: bool) -> str:
-    if not gpu or cuda.simulator_enabled():
-        return "mpi"
-    try:
-        from cupy.cuda import nccl  # noqa: F401
-    except Exception:   # no CuPy, or one without NCCL: MPI stages through the host
-        return "mpi"
-    return "nccl"
