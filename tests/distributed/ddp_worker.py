@@ -1,6 +1,6 @@
 """One rank of a data-parallel run, started by the tests with mpiexec (or alone for the
 single-process reference): trains a small CNN on a fixed batch sequence and saves its final
-weights. Usage: python -m tests.distributed.ddp_worker SCENARIO OUT_DIR [--single]
+weights. Usage: python -m tests.distributed.ddp_worker SCENARIO OUT_DIR [--single] [--cuda]
 
 SCENARIO is OPTIMIZER-NORM[-VARIANT]: sgd|adam, none|bn|syncbn, and a variant: "accumulate"
 (each rank's shard in two halves, the first under no_sync()), "buckets" (a bucket per
@@ -35,9 +35,9 @@ def make_model(batchnorm: bool, classes: int = 5):
     return nn.Sequential(*layers)
 
 
-def batches():
+def batches(steps):
     rng = np.random.default_rng(1234)
-    for _ in range(STEPS):
+    for _ in range(steps):
         x = rng.standard_normal((GLOBAL_BATCH, 2, 6, 6)).astype(np.float32)
         y = rng.integers(0, 5, GLOBAL_BATCH)
         yield x, y
@@ -50,7 +50,7 @@ def shard(n, rank, size):
     return start, start + base + (rank < extra)
 
 
-def run(scenario: str, out: Path, single: bool):
+def run(scenario: str, out: Path, single: bool, device: str = "cpu", steps: int = STEPS):
     optimizer_name, norm, *variant = scenario.split("-")
     variant = variant[0] if variant else None
     rank, size = 0, 1
@@ -58,7 +58,7 @@ def run(scenario: str, out: Path, single: bool):
         dist.init_process_group("mpi")
         rank, size = dist.get_rank(), dist.get_world_size()
     gc.manual_seed(rank)   # different weights on every rank; rank 0 as the single process
-    model = make_model(norm != "none", 6 if variant == "mismatch" and rank == 1 else 5)
+    model = make_model(norm != "none", 6 if variant == "mismatch" and rank == 1 else 5).to(device)
     if norm == "syncbn":
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     cap = 1e-4 if variant == "buckets" else None
@@ -70,7 +70,7 @@ def run(scenario: str, out: Path, single: bool):
         opt = gc.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     else:
         opt = gc.optim.Adam(model.parameters(), lr=0.01)
-    for x, y in batches():
+    for x, y in batches(steps):
         start, stop = shard(len(y), rank, size)
         opt.zero_grad()
         parts = [(start, stop)]
@@ -80,8 +80,9 @@ def run(scenario: str, out: Path, single: bool):
         for i, (a, b) in enumerate(parts):
             quiet = trained.no_sync() if i < len(parts) - 1 and not single else _nothing()
             with quiet:
-                logits = trained(gc.tensor(x[a:b]))
-                loss = F.cross_entropy(logits, gc.tensor(y[a:b]), reduction="sum")
+                logits = trained(gc.tensor(x[a:b], device=device))
+                loss = F.cross_entropy(logits, gc.tensor(y[a:b], device=device),
+                                       reduction="sum")
                 (loss * (size / len(y))).backward()   # averaged: the global batch's mean
         opt.step()
     state = {k: v.numpy() for k, v in model.state_dict().items()}
@@ -96,4 +97,7 @@ def _nothing():
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], Path(sys.argv[2]), "--single" in sys.argv[3:])
+    flags = sys.argv[3:]
+    # --cuda: on "cuda" (the simulator's steps are slow, so it takes 2)
+    run(sys.argv[1], Path(sys.argv[2]), "--single" in flags,
+        "cuda" if "--cuda" in flags else "cpu", 2 if "--cuda" in flags else STEPS)
