@@ -20,7 +20,7 @@ from ..training.config import (DATASET_DEFAULTS, DEVICE_CHOICES, OPTIMIZERS, SCH
                                TrainConfig,
                                build_config, check_config, check_fits, check_int,
                                check_output_path, cpu_threads, resolve_device, write_json)
-from ..distributed import faults
+from ..distributed import faults, supervisor
 from ..training.console import EpochProgress, deferred_interrupt
 from ..training.data import DATASETS, LoadedData, load_data
 from ..training.distributed import Ranks, SingleProcess
@@ -120,7 +120,9 @@ def train(ctx, threads, quiet, distributed, **options):
 def _train_distributed(ctx, threads, quiet, started, options):
     """Every rank checks everything, then all agree: a problem on any rank stops all of them
     before the first step, printed once, by rank 0. Once training runs, a failure on one rank
-    ends the whole job (MPI_Abort), naming the rank, so that no rank waits forever."""
+    ends the whole job (MPI_Abort), naming the rank, so that no rank waits forever; a rank
+    killed by a signal is named by its supervisor."""
+    supervisor.supervise_this_rank()   # before MPI and the GPU start
     try:
         ranks = Ranks(options["device"])
     except UserError as error:

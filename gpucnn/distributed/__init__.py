@@ -13,6 +13,8 @@
     nccl_transport.py  the collectives over NCCL (CuPy), for "cuda" tensors
     functional.py      all_reduce with a gradient (SyncBatchNorm's statistics)
     faults.py          a rank that raises ends the whole job (MPI_Abort), naming the rank
+    supervisor.py      a rank killed by a signal is named by the process the launcher started
+    __main__.py        python -m gpucnn.distributed SCRIPT: a script's ranks, supervised
 
 MPI comes from the `distributed` extra: pip install 'gpucnn[distributed]' (mpi4py and the
 MPICH wheel, which brings mpiexec).

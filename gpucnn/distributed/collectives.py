@@ -24,6 +24,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..factories import empty
 from ..tensor import Tensor
+from . import supervisor
 from .process_group import check_group
 
 
@@ -162,8 +163,11 @@ def barrier(group=None, async_op=False, device_ids=None):
 
 
 def rank_table() -> list[str]:
-    """One line per rank: its process id and machine (the launcher names a killed rank by
-    its process id)."""
+    """One line per rank: its process id and machine (MPICH's mpiexec names a killed process
+    by its id), and the id of the supervisor the launcher started where there is one
+    (supervisor.py)."""
     pg = check_group(None, "rank_table")
-    entries = pg.transport.allgather_object((os.getpid(), socket.gethostname()))
-    return [f"rank {r}: pid {pid} on {host}" for r, (pid, host) in enumerate(entries)]
+    entries = pg.transport.allgather_object((os.getpid(), supervisor.supervisor_pid(),
+                                             socket.gethostname()))
+    return [f"rank {r}: pid {pid}" + (f" (launched as {launched})" if launched else "") +
+            f" on {host}" for r, (pid, launched, host) in enumerate(entries)]

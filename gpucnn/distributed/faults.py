@@ -5,7 +5,8 @@ that raised and exited would leave the others waiting forever. So, while a proce
 exists, an uncaught exception on any rank prints its traceback under a line naming the rank,
 then calls MPI_Abort, and the launcher (mpiexec, srun) ends every process of the job with a
 non-zero status. A rank killed outright (a signal, the OOM killer) cannot speak for itself:
-the launcher notices its death and ends the others, naming its process id; `rank_table()`
+where it runs under a supervisor (supervisor.py) that process names it; elsewhere the
+launcher notices its death and ends the others, naming its process id, and `rank_table()`
 (which `gpucnn train --distributed` prints at the start) maps those ids to ranks.
 """
 from __future__ import annotations

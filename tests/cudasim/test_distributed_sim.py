@@ -1,6 +1,7 @@
-"""gpucnn.distributed on "cuda" tensors (MPI through host memory) under the simulator: every
-collective, and DistributedDataParallel with SyncBatchNorm equal to one process on the same
-global batches. Each rank is a process of its own with the simulator on."""
+"""gpucnn.distributed on "cuda" tensors (MPI through host memory) under the simulator (or on
+the real GPU in a GPU session): every collective, and DistributedDataParallel with
+SyncBatchNorm equal to one process on the same global batches. Each rank is a process of its
+own."""
 import os
 import subprocess
 import sys
@@ -12,7 +13,9 @@ from tests.distributed import ddp_worker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MPIEXEC = Path(sys.executable).with_name("mpiexec")
-ENV = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NUMBA_NUM_THREADS": "1"}
+# The ranks inherit this process's choice: the simulator here, the real GPU (both ranks on
+# device 0, MPI through host memory) in a GPU session.
+ENV = {**os.environ, "NUMBA_NUM_THREADS": "1"}
 
 
 def _mpiexec(*args):

@@ -1,5 +1,6 @@
 """A data-parallel run in which one rank fails at step 3, as the tests ask (run under mpiexec):
-python -m tests.distributed.fault_worker raise|kill|exit RANK. The other ranks are then waiting
+python -m tests.distributed.fault_worker raise|kill|exit|SIGNAL RANK (kill is SIGKILL; SIGSEGV
+and other signal names are sent as such). The other ranks are then waiting
 in the step's gradient reduction; the job must still end."""
 import os
 import signal
@@ -20,9 +21,9 @@ def main(how: str, failing: int):
         if step == 3 and dist.get_rank() == failing:
             if how == "raise":
                 raise RuntimeError(f"step {step} failed on purpose")
-            if how == "kill":
-                os.kill(os.getpid(), signal.SIGKILL)
-            sys.exit(3)
+            if how == "exit":
+                sys.exit(3)
+            os.kill(os.getpid(), signal.SIGKILL if how == "kill" else signal.Signals[how])
         opt.zero_grad()
         F.cross_entropy(model(gc.randn(4, 8)), gc.randint(0, 3, (4,))).backward()
         opt.step()

@@ -92,6 +92,7 @@ def test_a_killed_rank_ends_the_job_and_the_checkpoint_resumes_at_any_world_size
     os.kill(int(re.search(r"rank 1: pid (\d+)", text).group(1)), signal.SIGKILL)
     code, seconds = _finish(job, log)
     assert code != 0 and seconds < 60, (code, seconds)
+    assert "Error: rank 1 of 2 was killed by SIGKILL" in (tmp_path / "job.log").read_text()
     done = gc.load(checkpoint)   # intact: it loads, and it is a checkpoint of a whole epoch
     assert any(k.startswith("optimizer.") for k in done)
 
