@@ -64,6 +64,14 @@ def parse(name) -> tuple[str, int | None]:
     return kind, int(index) if sep else None
 
 
+def cuda_name(index=None):
+    """The device that Tensor.cuda(index) and Module.cuda(index) move to: "cuda" (this
+    process's GPU) for None, "cuda:N" for an int N, else the device given."""
+    if index is None:
+        return "cuda"
+    return f"cuda:{index}" if isinstance(index, int) else index
+
+
 def resolve(name, allow_auto: bool = False) -> device:
     """The engine's device ("cpu" or "cuda") for `name`, checking that it exists."""
     if allow_auto and name == "auto":

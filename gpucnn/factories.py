@@ -113,32 +113,32 @@ def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs) -> Tens
     return _finish(_new("empty", shape, dtype, device), requires_grad)
 
 
-def _like(name, other, dtype, device):
+def _like(name, factory, other, dtype, device, requires_grad, *args):
+    """What each *_like is: factory(other's shape, *args) with other's dtype and device unless
+    given."""
     if not isinstance(other, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(other).__name__}")
-    return (tuple(other.shape), dtype if dtype is not None else other.dtype,
-            device if device is not None else other.device)
+    return factory(tuple(other.shape), *args,
+                   dtype=dtype if dtype is not None else other.dtype,
+                   device=device if device is not None else other.device,
+                   requires_grad=requires_grad)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    shape, dtype, device = _like("zeros_like", input, dtype, device)
-    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like("zeros_like", zeros, input, dtype, device, requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    shape, dtype, device = _like("ones_like", input, dtype, device)
-    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like("ones_like", ones, input, dtype, device, requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    shape, dtype, device = _like("empty_like", input, dtype, device)
-    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like("empty_like", empty, input, dtype, device, requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None,  # noqa: A002
               requires_grad=False) -> Tensor:
-    shape, dtype, device = _like("full_like", input, dtype, device)
-    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like("full_like", full, input, dtype, device, requires_grad, fill_value)
 
 
 # ================================================================ random
@@ -168,13 +168,11 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None,
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    shape, dtype, device = _like("rand_like", input, dtype, device)
-    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like("rand_like", rand, input, dtype, device, requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    shape, dtype, device = _like("randn_like", input, dtype, device)
-    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like("randn_like", randn, input, dtype, device, requires_grad)
 
 
 def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False,

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import autograd, dtypes, hooks, interop
 from .backend import backend
-from .devices import device as Device
+from .devices import cuda_name, device as Device
 from .devices import resolve as resolve_device
 from .errors import InputError, InputTypeError
 from .ops import _arrays, activation, arithmetic, compare, index, linear, reduce
@@ -318,8 +318,7 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False):
-        return self.to("cuda" if device is None else
-                       (f"cuda:{device}" if isinstance(device, int) else device))
+        return self.to(cuda_name(device))
 
     def float(self):
         return self._cast(dtypes.float32)
@@ -721,52 +720,33 @@ class Tensor:
             raise InputError("dot: 1D tensors expected")
         return self.matmul(other)
 
-    def __add__(self, other):
-        return self.add(other)
+    # The operators are the named methods themselves (as torch.Tensor's are), so the two
+    # can never disagree.
+    __add__, __sub__, __mul__, __truediv__ = add, sub, mul, div
+    __floordiv__, __mod__, __pow__, __matmul__ = floor_divide, remainder, pow, matmul
 
     def __radd__(self, other):
         return self._reflected(other, arithmetic.add, arithmetic.add_scalar, "add")
 
-    def __sub__(self, other):
-        return self.sub(other)
-
     def __rsub__(self, other):
         return self._reflected(other, arithmetic.sub, arithmetic.rsub_scalar, "sub")
-
-    def __mul__(self, other):
-        return self.mul(other)
 
     def __rmul__(self, other):
         return self._reflected(other, arithmetic.mul, arithmetic.mul_scalar, "mul")
 
-    def __truediv__(self, other):
-        return self.div(other)
-
     def __rtruediv__(self, other):
         return self._reflected(other, arithmetic.div, arithmetic.rdiv_scalar, "div")
-
-    def __floordiv__(self, other):
-        return self.floor_divide(other)
 
     def __rfloordiv__(self, other):
         return self._reflected(other, arithmetic.floor_divide,
                                arithmetic.rfloor_divide_scalar, "floor_divide")
 
-    def __mod__(self, other):
-        return self.remainder(other)
-
     def __rmod__(self, other):
         return self._reflected(other, arithmetic.remainder, arithmetic.rremainder_scalar,
                                "remainder")
 
-    def __pow__(self, exponent):
-        return self.pow(exponent)
-
     def __rpow__(self, base):
         return self._reflected(base, arithmetic.pow, arithmetic.rpow_scalar, "pow")
-
-    def __matmul__(self, other):
-        return self.matmul(other)
 
     def __rmatmul__(self, other):
         return linear.matmul(self._operand(other, "matmul"), self)

@@ -16,12 +16,13 @@ do not accumulate into it).
 
 Average pooling. Window (oh, ow) covers rows [oh*sh - ph, oh*sh - ph + kh) and the same for
 columns; the window geometry (padding at most half the kernel, ceil_mode's last window
-starting inside the input or the left padding) is max_pool2d's. Its average is the sum of
-the inputs inside it divided by: divisor_override when given; else, with count_include_pad,
-the window's size clipped to the padded input (so the extra windows ceil_mode adds count
-the padding but not the positions beyond it); else the number of inputs it covers. The
-divisor factorises into a row factor times a column factor. Each input's gradient is the
-sum over the windows that contain it of dy / divisor.
+starting inside the input or the left padding) is max_pool2d's, checked and computed by the
+same code (pool2d_common.py). Its average is the sum of the inputs inside it divided by:
+divisor_override when given; else, with count_include_pad, the window's size clipped to the
+padded input (so the extra windows ceil_mode adds count the padding but not the positions
+beyond it); else the number of inputs it covers. The divisor factorises into a row factor
+times a column factor. Each input's gradient is the sum over the windows that contain it of
+dy / divisor.
 
 Adaptive pooling. Output (oh, ow) covers the bin of rows [floor(oh*H/OH), ceil((oh+1)*H/OH))
 and the same for columns: bins of neighbouring outputs may overlap, and OH may exceed H.
@@ -41,23 +42,23 @@ walk along an output row one window tap at a time, so the innermost loop runs ov
 outputs rather than over a window a few taps wide; adaptive average pooling sums a group of
 planes side by side (PLANE_GROUP), so a global pool is not one long chain of dependent adds.
 """
-import math
 import numbers
 
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import ceil_div, check_array, output, outputs, pair
+from ._checks import check_array, output, outputs, pair
 from ._device_functions import unravel4
 from ._registry import Twins, cuda_kernel
-from .max_pool2d import keep_max, pooled_size, scatter_to_argmax_cpu
+from .max_pool2d import gather_argmax, keep_max, scatter_to_argmax_cpu, window_max
+from .pool2d_common import (INT32_MAX, flat_planes, launch_blocks, pooled_output_hw,
+                            window_bounds, window_params, windows_containing)
 
 VERSIONS = (1,)
 DEFAULT_VERSION = 1
 
 THREADS = 256
 PLANE_GROUP = 8    # planes the CPU twin of adaptive average pooling sums side by side
-_INT32_MAX = 2**31 - 1
 
 
 # ---------------------------------------------------------------- geometry and argument checks
@@ -70,7 +71,7 @@ def _input_hw(op, x_shape):
         raise ValueError(f"{op}: input {tuple(x_shape)} must have non-empty C, H and W (only the "
                          f"batch may be empty)")
     # The CPU twins address a plane with 32-bit offsets (cheaper loops, no wraparound checks).
-    if h * w > _INT32_MAX:
+    if h * w > INT32_MAX:
         raise ValueError(f"{op}: input planes of {h}x{w} are too large (at most 2**31 - 1 "
                          f"elements, input {tuple(x_shape)})")
     return h, w
@@ -82,25 +83,11 @@ def avg_pooled_hw(op, x_shape, kernel_size, stride, padding, ceil_mode):
     Returns (kh, kw), (sh, sw), (ph, pw), (OH, OW).
     """
     h, w = _input_hw(op, x_shape)
-    kh, kw = pair(op, "kernel_size", kernel_size)
-    sh, sw = pair(op, "stride", stride)
-    ph, pw = pair(op, "padding", padding)
-    if min(kh, kw, sh, sw) < 1 or min(ph, pw) < 0:
-        raise ValueError(f"{op}: kernel_size {(kh, kw)} and stride {(sh, sw)} must be >= 1, "
-                         f"padding {(ph, pw)} >= 0 (input {tuple(x_shape)})")
-    if 2 * ph > kh or 2 * pw > kw:
-        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel size "
-                         f"{(kh, kw)} (input {tuple(x_shape)})")
+    k, s, p = window_params(op, x_shape, kernel_size, stride, padding)
     # Bounded so that the kernels' int32 arguments and window arithmetic cannot overflow.
-    if max(kh, kw, sh, sw, h, w) > _INT32_MAX // 4:
-        raise ValueError(f"{op}: kernel_size {(kh, kw)}, stride {(sh, sw)} or input "
-                         f"{tuple(x_shape)} too large")
-    oh = pooled_size(h, kh, sh, ph, bool(ceil_mode))
-    ow = pooled_size(w, kw, sw, pw, bool(ceil_mode))
-    if oh < 1 or ow < 1:
-        raise ValueError(f"{op}: kernel {kh}x{kw} is larger than the padded input "
-                         f"{h + 2 * ph}x{w + 2 * pw} (input {tuple(x_shape)}, padding {(ph, pw)})")
-    return (kh, kw), (sh, sw), (ph, pw), (oh, ow)
+    if max(*k, *s, h, w) > INT32_MAX // 4:
+        raise ValueError(f"{op}: kernel_size {k}, stride {s} or input {tuple(x_shape)} too large")
+    return k, s, p, pooled_output_hw(op, x_shape, k, s, p, ceil_mode)
 
 
 def check_divisor_override(op, divisor_override):
@@ -113,7 +100,7 @@ def check_divisor_override(op, divisor_override):
                         f"{divisor_override!r}")
     if divisor_override == 0:
         raise ValueError(f"{op}: divisor_override must not be zero")
-    if abs(int(divisor_override)) > _INT32_MAX:
+    if abs(int(divisor_override)) > INT32_MAX:
         raise ValueError(f"{op}: divisor_override {divisor_override} does not fit in int32")
     return int(divisor_override)
 
@@ -124,7 +111,7 @@ def adaptive_output_hw(op, x_shape, output_size):
     oh, ow = pair(op, "output_size", output_size)
     if min(oh, ow) < 0:
         raise ValueError(f"{op}: output_size {(oh, ow)} must be >= 0 (input {tuple(x_shape)})")
-    if max(oh, ow, h, w) > _INT32_MAX // 4:
+    if max(oh, ow, h, w) > INT32_MAX // 4:
         raise ValueError(f"{op}: output_size {(oh, ow)} or input {tuple(x_shape)} too large")
     return oh, ow
 
@@ -173,13 +160,6 @@ def _check_adaptive_backward(op, dy, indices, x_shape, out, on_device):
     return x_shape, output(op, on_device, out, x_shape, **inputs)
 
 
-def _blocks(op, total):
-    # Flat thread indices are 64-bit, but a grid holds at most 2**31 - 1 blocks.
-    if total > _INT32_MAX:
-        raise ValueError(f"{op}: {total} elements is too many for one launch")
-    return ceil_div(total, THREADS)
-
-
 # ---------------------------------------------------------------- formulas both twins call
 
 @njit(inline="always")
@@ -202,23 +182,10 @@ def _window_divisor(oh, ow, height, width, kh, kw, sh, sw, ph, pw, count_include
 
 
 @njit(inline="always")
-def _windows_containing(i, kernel, stride, pad, n_out):
-    """[first, end) of the windows along one axis that contain input position i: window o
-    covers [o*stride - pad, o*stride - pad + kernel), so ceil((i + pad - kernel + 1) / stride)
-    <= o <= (i + pad) // stride. Operands are kept non-negative: no floor correction needed."""
-    lo = i + pad - kernel + 1
-    first = (lo + stride - 1) // stride if lo > 0 else 0
-    return first, min((i + pad) // stride + 1, n_out)
-
-
-@njit(inline="always")
-def _bin_start(o, size, n_out):
-    return (o * size) // n_out
-
-
-@njit(inline="always")
-def _bin_end(o, size, n_out):
-    return ((o + 1) * size + n_out - 1) // n_out
+def _bin(o, size, n_out):
+    """[start, end) of adaptive bin o along one axis: [floor(o*size/n_out),
+    ceil((o+1)*size/n_out))."""
+    return (o * size) // n_out, ((o + 1) * size + n_out - 1) // n_out
 
 
 @njit(inline="always")
@@ -245,6 +212,17 @@ def _tap_ranges(n_out, size, kernel, stride, pad):
 
 # ------------------------------------------------------------------ average pooling: forward
 
+@cuda.jit(device=True, inline="always")
+def _window_sum(x, n, c, h_start, h_end, w_start, w_end):
+    """The float32 sum of rows [h_start, h_end) and columns [w_start, w_end) of x's (n, c)
+    plane, row by row (the CPU twins' order): one GPU thread's window or adaptive bin."""
+    acc = float32(0)
+    for h in range(h_start, h_end):
+        for w in range(w_start, w_end):
+            acc += x[n, c, h, w]
+    return acc
+
+
 @njit(cache=True)
 def _divisor_table(out_h, out_w, height, width, kh, kw, sh, sw, ph, pw, count_include_pad,
                    divisor_override):
@@ -258,26 +236,37 @@ def _divisor_table(out_h, out_w, height, width, kh, kw, sh, sw, ph, pw, count_in
     return divisors
 
 
-@njit(parallel=True, cache=True)
-def _avg_forward_cpu_kernel(x, y, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
-    n_img, n_chan, height, width = x.shape
-    out_h, out_w = y.shape[2], y.shape[3]
+@njit(cache=True)
+def _avg_cpu_plan(x_side, y_side, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
+    """What both CPU twins set up once per call: the input-side array (x or dx) and the
+    output-side one (y or dy) as stacks of N*C planes, each plane's tap ranges along an output
+    row (_tap_ranges) and every window's divisor (_divisor_table)."""
+    n_img, n_chan, height, width = x_side.shape
+    out_h, out_w = y_side.shape[2], y_side.shape[3]
     planes = n_img * n_chan
-    x_planes = x.reshape(planes, height, width)
-    y_planes = y.reshape(planes, out_h, out_w)
     tap_lo, tap_hi = _tap_ranges(out_w, width, kw, sw, pw)
     divisors = _divisor_table(out_h, out_w, height, width, kh, kw, sh, sw, ph, pw,
                               count_include_pad, divisor_override)
-    for plane in prange(planes):
+    return (x_side.reshape(planes, height, width), y_side.reshape(planes, out_h, out_w),
+            tap_lo, tap_hi, divisors)
+
+
+@njit(parallel=True, cache=True)
+def _avg_forward_cpu_kernel(x, y, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
+    height = x.shape[2]
+    out_h, out_w = y.shape[2], y.shape[3]
+    x_planes, y_planes, tap_lo, tap_hi, divisors = _avg_cpu_plan(
+        x, y, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override)
+    for plane in prange(x_planes.shape[0]):
         xp = x_planes[plane]
         yp = y_planes[plane]
         for oh in range(out_h):
             row = yp[oh]
             row[:] = 0.0
-            h0 = oh * sh - ph
+            h_start, h_end = window_bounds(oh, kh, sh, ph, height)
             # Every output of the row adds its window's inputs row by row, left to right: the
             # GPU kernel's order. The innermost loop runs along the outputs.
-            for h in range(max(h0, 0), min(h0 + kh, height)):
+            for h in range(h_start, h_end):
                 xrow = xp[h]
                 for j in range(kw):
                     for ow in range(tap_lo[j], tap_hi[j]):
@@ -306,17 +295,11 @@ def _avg_forward_cuda_kernel(x, y, kh, kw, sh, sw, ph, pw, count_include_pad, di
         return
     # Consecutive threads take consecutive ow: stores are coalesced, loads stride by sw.
     n, c, oh, ow = unravel4(i, y.shape)
-    h0 = oh * sh - ph
-    w0 = ow * sw - pw
-    w_start = max(w0, 0)
-    w_end = min(w0 + kw, width)
-    acc = float32(0)
-    for h in range(max(h0, 0), min(h0 + kh, height)):
-        for w in range(w_start, w_end):
-            acc += x[n, c, h, w]
+    h_start, h_end = window_bounds(oh, kh, sh, ph, height)
+    w_start, w_end = window_bounds(ow, kw, sw, pw, width)
     divisor = _window_divisor(oh, ow, height, width, kh, kw, sh, sw, ph, pw, count_include_pad,
                               divisor_override)
-    y[n, c, oh, ow] = acc / float32(divisor)
+    y[n, c, oh, ow] = _window_sum(x, n, c, h_start, h_end, w_start, w_end) / float32(divisor)
 
 
 def avg_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -326,7 +309,7 @@ def avg_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, count_in
         op, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, out,
         True)
     if y.size:
-        _avg_forward_cuda_kernel[_blocks(op, y.size), THREADS](
+        _avg_forward_cuda_kernel[launch_blocks(op, y.size, THREADS), THREADS](
             x, y, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
             np.int32(pw), np.int32(include), np.int32(divisor))
     return y
@@ -337,15 +320,11 @@ def avg_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, count_in
 @njit(parallel=True, cache=True)
 def _avg_backward_cpu_kernel(dy, dx, kh, kw, sh, sw, ph, pw, count_include_pad,
                              divisor_override):
-    n_img, n_chan, height, width = dx.shape
+    height = dx.shape[2]
     out_h, out_w = dy.shape[2], dy.shape[3]
-    planes = n_img * n_chan
-    dx_planes = dx.reshape(planes, height, width)
-    dy_planes = dy.reshape(planes, out_h, out_w)
-    tap_lo, tap_hi = _tap_ranges(out_w, width, kw, sw, pw)
-    divisors = _divisor_table(out_h, out_w, height, width, kh, kw, sh, sw, ph, pw,
-                              count_include_pad, divisor_override)
-    for plane in prange(planes):
+    dx_planes, dy_planes, tap_lo, tap_hi, divisors = _avg_cpu_plan(
+        dx, dy, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override)
+    for plane in prange(dx_planes.shape[0]):
         dxp = dx_planes[plane]
         dyp = dy_planes[plane]
         dxp[:] = 0.0
@@ -354,8 +333,8 @@ def _avg_backward_cpu_kernel(dy, dx, kh, kw, sh, sw, ph, pw, count_include_pad,
         for oh in range(out_h):
             for ow in range(out_w):
                 share[ow] = dyp[oh, ow] / divisors[oh, ow]
-            h0 = oh * sh - ph
-            for h in range(max(h0, 0), min(h0 + kh, height)):
+            h_start, h_end = window_bounds(oh, kh, sh, ph, height)
+            for h in range(h_start, h_end):
                 dxrow = dxp[h]
                 # Taps from last to first: an input then receives its windows of this row in
                 # ascending ow, so every input adds in the GPU gather's (oh, ow) order.
@@ -384,8 +363,8 @@ def _avg_backward_cuda_kernel(dy, dx, kh, kw, sh, sw, ph, pw, count_include_pad,
     if i >= dx.size:
         return
     n, c, h, w = unravel4(i, dx.shape)
-    oh_start, oh_end = _windows_containing(h, kh, sh, ph, dy.shape[2])
-    ow_start, ow_end = _windows_containing(w, kw, sw, pw, dy.shape[3])
+    oh_start, oh_end = windows_containing(h, kh, sh, ph, dy.shape[2])
+    ow_start, ow_end = windows_containing(w, kw, sw, pw, dy.shape[3])
     # A gather in fixed (oh, ow) order: no atomics, so the result is deterministic.
     acc = float32(0)
     for oh in range(oh_start, oh_end):
@@ -405,7 +384,7 @@ def avg_pool2d_backward_cuda(dy, x_shape, kernel_size, stride, padding, ceil_mod
         op, dy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
         divisor_override, out, True)
     if dx.size:
-        _avg_backward_cuda_kernel[_blocks(op, dx.size), THREADS](
+        _avg_backward_cuda_kernel[launch_blocks(op, dx.size, THREADS), THREADS](
             dy, dx, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
             np.int32(pw), np.int32(include), np.int32(divisor))
     return dx
@@ -418,9 +397,18 @@ def _bin_edges(n_out, size):
     start = np.empty(n_out, np.int64)
     end = np.empty(n_out, np.int64)
     for o in range(n_out):
-        start[o] = _bin_start(o, size, n_out)
-        end[o] = _bin_end(o, size, n_out)
+        start[o], end[o] = _bin(o, size, n_out)
     return start, end
+
+
+@njit(cache=True)
+def _adaptive_cpu_plan(x_side, y_side):
+    """What the adaptive CPU twins set up once per call: the input-side array (x or dx) and
+    the output-side one (y or dy) as flat planes, and the bins' edges: bin (oh, ow) covers rows
+    [h_start[oh], h_end[oh]) and columns [w_start[ow], w_end[ow])."""
+    h_start, h_end = _bin_edges(y_side.shape[2], x_side.shape[2])
+    w_start, w_end = _bin_edges(y_side.shape[3], x_side.shape[3])
+    return flat_planes(x_side), flat_planes(y_side), h_start, h_end, w_start, w_end
 
 
 @njit(inline="always")
@@ -439,16 +427,13 @@ def _bin_sums(x_group, sums, count, k, rows, span, row_step):
 
 @njit(parallel=True, cache=True)
 def _adaptive_avg_forward_cpu_kernel(x, y):
-    n_img, n_chan, height, width = x.shape
+    width = x.shape[3]
     out_h, out_w = y.shape[2], y.shape[3]
-    planes = n_img * n_chan
     # Flat planes indexed with unsigned offsets: no negative-index wraparound code in the
     # inner loop. Planes go in groups of PLANE_GROUP, one group per task: with 2-D indexing
     # and one plane at a time, a global average pool (64x512x7x7) measured 2.5x slower.
-    x_planes = x.reshape(planes, height * width)
-    y_planes = y.reshape(planes, out_h * out_w)
-    h_start, h_end = _bin_edges(out_h, height)
-    w_start, w_end = _bin_edges(out_w, width)
+    x_planes, y_planes, h_start, h_end, w_start, w_end = _adaptive_cpu_plan(x, y)
+    planes = x_planes.shape[0]
     row_step = np.uint32(width)
     for group in prange((planes + PLANE_GROUP - 1) // PLANE_GROUP):
         first = group * PLANE_GROUP
@@ -469,43 +454,36 @@ def _adaptive_avg_forward_cpu_kernel(x, y):
                     y_planes[first + p, oh * out_w + ow] = sums[p] / area
 
 
-def adaptive_avg_pool2d_forward_cpu(x, output_size, out=None):
-    op = "adaptive_avg_pool2d_forward_cpu"
+def _check_adaptive_avg_forward(op, x, output_size, out, on_device):
     check_array(op, "x", x, 4)
     out_hw = adaptive_output_hw(op, x.shape, output_size)
-    y = output(op, False, out, (x.shape[0], x.shape[1], *out_hw), x=x)
+    return output(op, on_device, out, (x.shape[0], x.shape[1], *out_hw), x=x)
+
+
+def adaptive_avg_pool2d_forward_cpu(x, output_size, out=None):
+    op = "adaptive_avg_pool2d_forward_cpu"
+    y = _check_adaptive_avg_forward(op, x, output_size, out, False)
     _adaptive_avg_forward_cpu_kernel(x, y)
     return y
 
 
 @cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1])")
 def _adaptive_avg_forward_cuda_kernel(x, y):
-    height = x.shape[2]
-    width = x.shape[3]
-    out_h = y.shape[2]
-    out_w = y.shape[3]
     i = cuda.grid(1)
     if i >= y.size:
         return
     n, c, oh, ow = unravel4(i, y.shape)
-    h_start = _bin_start(oh, height, out_h)
-    h_end = _bin_end(oh, height, out_h)
-    w_start = _bin_start(ow, width, out_w)
-    w_end = _bin_end(ow, width, out_w)
-    acc = float32(0)
-    for h in range(h_start, h_end):
-        for w in range(w_start, w_end):
-            acc += x[n, c, h, w]
-    y[n, c, oh, ow] = acc / float32((h_end - h_start) * (w_end - w_start))
+    h_start, h_end = _bin(oh, x.shape[2], y.shape[2])
+    w_start, w_end = _bin(ow, x.shape[3], y.shape[3])
+    area = (h_end - h_start) * (w_end - w_start)
+    y[n, c, oh, ow] = _window_sum(x, n, c, h_start, h_end, w_start, w_end) / float32(area)
 
 
 def adaptive_avg_pool2d_forward_cuda(x, output_size, out=None):
     op = "adaptive_avg_pool2d_forward_cuda"
-    check_array(op, "x", x, 4)
-    out_hw = adaptive_output_hw(op, x.shape, output_size)
-    y = output(op, True, out, (x.shape[0], x.shape[1], *out_hw), x=x)
+    y = _check_adaptive_avg_forward(op, x, output_size, out, True)
     if y.size:
-        _adaptive_avg_forward_cuda_kernel[_blocks(op, y.size), THREADS](x, y)
+        _adaptive_avg_forward_cuda_kernel[launch_blocks(op, y.size, THREADS), THREADS](x, y)
     return y
 
 
@@ -513,15 +491,11 @@ def adaptive_avg_pool2d_forward_cuda(x, output_size, out=None):
 
 @njit(parallel=True, cache=True)
 def _adaptive_avg_backward_cpu_kernel(dy, dx):
-    n_img, n_chan, height, width = dx.shape
+    width = dx.shape[3]
     out_h, out_w = dy.shape[2], dy.shape[3]
-    planes = n_img * n_chan
-    dx_planes = dx.reshape(planes, height * width)
-    dy_planes = dy.reshape(planes, out_h * out_w)
-    h_start, h_end = _bin_edges(out_h, height)
-    w_start, w_end = _bin_edges(out_w, width)
+    dx_planes, dy_planes, h_start, h_end, w_start, w_end = _adaptive_cpu_plan(dx, dy)
     row_step = np.uint32(width)
-    for plane in prange(planes):
+    for plane in prange(dx_planes.shape[0]):
         dxp = dx_planes[plane]
         dyp = dy_planes[plane]
         dxp[:] = 0.0
@@ -559,9 +533,10 @@ def _adaptive_avg_backward_cuda_kernel(dy, dx):
     ow_start, ow_end = _bins_containing(w, width, out_w)
     acc = float32(0)
     for oh in range(oh_start, oh_end):
-        rows = _bin_end(oh, height, out_h) - _bin_start(oh, height, out_h)
+        h_start, h_end = _bin(oh, height, out_h)
         for ow in range(ow_start, ow_end):
-            area = rows * (_bin_end(ow, width, out_w) - _bin_start(ow, width, out_w))
+            w_start, w_end = _bin(ow, width, out_w)
+            area = (h_end - h_start) * (w_end - w_start)
             acc += dy[n, c, oh, ow] / float32(area)
     dx[n, c, h, w] = acc
 
@@ -570,7 +545,7 @@ def adaptive_avg_pool2d_backward_cuda(dy, x_shape, out=None):
     op = "adaptive_avg_pool2d_backward_cuda"
     _, dx = _check_adaptive_backward(op, dy, None, x_shape, out, True)
     if dx.size:
-        _adaptive_avg_backward_cuda_kernel[_blocks(op, dx.size), THREADS](dy, dx)
+        _adaptive_avg_backward_cuda_kernel[launch_blocks(op, dx.size, THREADS), THREADS](dy, dx)
     return dx
 
 
@@ -578,17 +553,13 @@ def adaptive_avg_pool2d_backward_cuda(dy, x_shape, out=None):
 
 @njit(parallel=True, cache=True)
 def _adaptive_max_forward_cpu_kernel(x, y, indices):
-    n_img, n_chan, height, width = x.shape
+    width = x.shape[3]
     out_h, out_w = y.shape[2], y.shape[3]
-    planes = n_img * n_chan
     # Flat planes with unsigned offsets, which are the h * W + w the indices record.
-    x_planes = x.reshape(planes, height * width)
-    y_planes = y.reshape(planes, out_h * out_w)
-    i_planes = indices.reshape(planes, out_h * out_w)
-    h_start, h_end = _bin_edges(out_h, height)
-    w_start, w_end = _bin_edges(out_w, width)
+    x_planes, y_planes, h_start, h_end, w_start, w_end = _adaptive_cpu_plan(x, y)
+    i_planes = flat_planes(indices)
     row_step = np.uint32(width)
-    for plane in prange(planes):
+    for plane in prange(x_planes.shape[0]):
         xp = x_planes[plane]
         for oh in range(out_h):
             for ow in range(out_w):
@@ -621,32 +592,20 @@ def adaptive_max_pool2d_forward_cpu(x, output_size, out=None, indices=None):
 
 @cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], int64[:, :, :, ::1])")
 def _adaptive_max_forward_cuda_kernel(x, y, indices):
-    height = x.shape[2]
-    width = x.shape[3]
-    out_h = y.shape[2]
-    out_w = y.shape[3]
     i = cuda.grid(1)
     if i >= y.size:
         return
     n, c, oh, ow = unravel4(i, y.shape)
-    h_start = _bin_start(oh, height, out_h)
-    h_end = _bin_end(oh, height, out_h)
-    w_start = _bin_start(ow, width, out_w)
-    w_end = _bin_end(ow, width, out_w)
-    best = float32(-math.inf)
-    best_at = h_start * width + w_start
-    for h in range(h_start, h_end):
-        for w in range(w_start, w_end):
-            best, best_at = keep_max(x[n, c, h, w], h * width + w, best, best_at)
-    y[n, c, oh, ow] = best
-    indices[n, c, oh, ow] = best_at
+    h_start, h_end = _bin(oh, x.shape[2], y.shape[2])
+    w_start, w_end = _bin(ow, x.shape[3], y.shape[3])
+    y[n, c, oh, ow], indices[n, c, oh, ow] = window_max(x, n, c, h_start, h_end, w_start, w_end)
 
 
 def adaptive_max_pool2d_forward_cuda(x, output_size, out=None, indices=None):
     op = "adaptive_max_pool2d_forward_cuda"
     y, ind = _check_adaptive_max_forward(op, x, output_size, out, indices, True)
     if y.size:
-        _adaptive_max_forward_cuda_kernel[_blocks(op, y.size), THREADS](x, y, ind)
+        _adaptive_max_forward_cuda_kernel[launch_blocks(op, y.size, THREADS), THREADS](x, y, ind)
     return y, ind
 
 
@@ -665,21 +624,14 @@ def adaptive_max_pool2d_backward_cpu(dy, indices, x_shape, out=None):
 
 @cuda_kernel("void(float32[:, :, :, ::1], int64[:, :, :, ::1], float32[:, :, :, ::1])")
 def _adaptive_max_backward_cuda_kernel(dy, indices, dx):
-    height = dx.shape[2]
-    width = dx.shape[3]
     i = cuda.grid(1)
     if i >= dx.size:
         return
     n, c, h, w = unravel4(i, dx.shape)
-    oh_start, oh_end = _bins_containing(h, height, dy.shape[2])
-    ow_start, ow_end = _bins_containing(w, width, dy.shape[3])
-    me = h * width + w
-    acc = float32(0)
-    for oh in range(oh_start, oh_end):
-        for ow in range(ow_start, ow_end):
-            if indices[n, c, oh, ow] == me:
-                acc += dy[n, c, oh, ow]
-    dx[n, c, h, w] = acc
+    oh_start, oh_end = _bins_containing(h, dx.shape[2], dy.shape[2])
+    ow_start, ow_end = _bins_containing(w, dx.shape[3], dy.shape[3])
+    dx[n, c, h, w] = gather_argmax(dy, indices, n, c, oh_start, oh_end, ow_start, ow_end,
+                                   h * dx.shape[3] + w)
 
 
 def adaptive_max_pool2d_backward_cuda(dy, indices, x_shape, out=None):
@@ -688,7 +640,8 @@ def adaptive_max_pool2d_backward_cuda(dy, indices, x_shape, out=None):
     # An index outside its bin (or the plane) matches no thread: it is dropped, never written
     # out of bounds.
     if dx.size:
-        _adaptive_max_backward_cuda_kernel[_blocks(op, dx.size), THREADS](dy, indices, dx)
+        _adaptive_max_backward_cuda_kernel[launch_blocks(op, dx.size, THREADS), THREADS](
+            dy, indices, dx)
     return dx
 
 

@@ -382,16 +382,19 @@ def _expand(values, size, columns):
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _channel_map_cpu(shape, columns, block, a, x, mean, coef_a, coef_b, coef_d, out):
-    """out = coef_a * a + coef_b * (x - mean) + coef_d, coefficients per channel (a, x, out
-    flat). Rows: one task per (n, c) row of S. Columns: one task per (n, block of channels),
-    the coefficients expanded to one per position."""
+def _channel_map_cpu(shape, columns, block, x, mean, coef_x, coef_d, a, coef_a, out):
+    """out = coef_x * (x - mean) + coef_d, plus coef_a * a unless a is None (the backward's
+    dx; the forward's normalisation has no a term), coefficients per channel (a, x, out flat).
+    Rows: one task per (n, c) row of S. Columns: one task per (n, block of channels), the
+    coefficients expanded to one per position. Numba prunes the `a is None` branches when it
+    compiles for a None argument, so the forward's loops carry no trace of the a term."""
     n_img, n_chan, size = shape
     if columns:
-        ea = _expand(coef_a, size, True)
-        eb = _expand(coef_b, size, True)
+        ex = _expand(coef_x, size, True)
         ed = _expand(coef_d, size, True)
         em = _expand(mean, size, True)
+        if a is not None:
+            ea = _expand(coef_a, size, True)
         n_blocks = (n_chan + block - 1) // block
         for task in prange(n_img * n_blocks):
             n = task // n_blocks
@@ -399,64 +402,36 @@ def _channel_map_cpu(shape, columns, block, a, x, mean, coef_a, coef_b, coef_d, 
             lo = c0 * size
             hi = min(c0 + block, n_chan) * size
             base = n * n_chan * size
-            ra = a[base + lo:base + hi]
             rx = x[base + lo:base + hi]
             ro = out[base + lo:base + hi]
-            ca = ea[lo:hi]
-            cb = eb[lo:hi]
+            cx = ex[lo:hi]
             cd = ed[lo:hi]
             cm = em[lo:hi]
-            for j in range(hi - lo):
-                ro[j] = ca[j] * ra[j] + cb[j] * (rx[j] - cm[j]) + cd[j]
+            if a is None:
+                for j in range(hi - lo):
+                    ro[j] = (rx[j] - cm[j]) * cx[j] + cd[j]
+            else:
+                ra = a[base + lo:base + hi]
+                ca = ea[lo:hi]
+                for j in range(hi - lo):
+                    ro[j] = ca[j] * ra[j] + cx[j] * (rx[j] - cm[j]) + cd[j]
     else:
         for r in prange(n_img * n_chan):
             c = r % n_chan
             off = r * size
-            ra = a[off:off + size]
             rx = x[off:off + size]
             ro = out[off:off + size]
-            ca = coef_a[c]
-            cb = coef_b[c]
+            cx = coef_x[c]
             cd = coef_d[c]
             m = mean[c]
-            for s in range(size):
-                ro[s] = ca * ra[s] + cb * (rx[s] - m) + cd
-
-
-@njit(parallel=True, cache=True, error_model="numpy")
-def _normalize_cpu(shape, columns, block, x, mean, scale, shift, out):
-    """out = (x - mean) * scale + shift per channel (flat arrays); laid out as
-    _channel_map_cpu."""
-    n_img, n_chan, size = shape
-    if columns:
-        em = _expand(mean, size, True)
-        ea = _expand(scale, size, True)
-        ed = _expand(shift, size, True)
-        n_blocks = (n_chan + block - 1) // block
-        for task in prange(n_img * n_blocks):
-            n = task // n_blocks
-            c0 = (task - n * n_blocks) * block
-            lo = c0 * size
-            hi = min(c0 + block, n_chan) * size
-            base = n * n_chan * size
-            rx = x[base + lo:base + hi]
-            ro = out[base + lo:base + hi]
-            cm = em[lo:hi]
-            ca = ea[lo:hi]
-            cd = ed[lo:hi]
-            for j in range(hi - lo):
-                ro[j] = (rx[j] - cm[j]) * ca[j] + cd[j]
-    else:
-        for r in prange(n_img * n_chan):
-            c = r % n_chan
-            off = r * size
-            rx = x[off:off + size]
-            ro = out[off:off + size]
-            m = mean[c]
-            a = scale[c]
-            d = shift[c]
-            for s in range(size):
-                ro[s] = (rx[s] - m) * a + d
+            if a is None:
+                for s in range(size):
+                    ro[s] = (rx[s] - m) * cx + cd
+            else:
+                ra = a[off:off + size]
+                ca = coef_a[c]
+                for s in range(size):
+                    ro[s] = ca * ra[s] + cx * (rx[s] - m) + cd
 
 
 @njit(cache=True, error_model="numpy")
@@ -478,7 +453,8 @@ def batch_norm_forward_cpu(x, mean, var, weight, bias, eps, out=None):
     shift = np.empty(shape[1], np.float32)
     _scale_shift_cpu(var, mean if weight is None else weight, mean if bias is None else bias,
                      weight is not None, bias is not None, eps, scale, shift)
-    _normalize_cpu(shape, columns, block, x.reshape(x.size), mean, scale, shift, y.reshape(y.size))
+    _channel_map_cpu(shape, columns, block, x.reshape(x.size), mean, scale, shift, None, None,
+                     y.reshape(y.size))
     return y
 
 
@@ -515,12 +491,12 @@ def batch_norm_backward_cpu(dy, x, mean, var, weight, eps, training, out_dx=None
     shape = tuple(int(v) for v in x.shape)
     columns, _, block, _ = _cpu_plan(*shape)
     part_g, part_gx, _ = _partials_cpu(_FOLD_GRADIENT_SUMS, dy, x, mean)
-    coefs = [np.empty(shape[1], np.float32) for _ in range(3)]
+    coef_a, coef_b, coef_d = (np.empty(shape[1], np.float32) for _ in range(3))
     _backward_coefficients_cpu(part_g, part_gx, var, mean if weight is None else weight,
                                weight is not None, eps, bool(training), shape[0] * shape[2],
-                               dweight, dbias, *coefs)
-    _channel_map_cpu(shape, columns, block, dy.reshape(dy.size), x.reshape(x.size), mean, *coefs,
-                     dx.reshape(dx.size))
+                               dweight, dbias, coef_a, coef_b, coef_d)
+    _channel_map_cpu(shape, columns, block, x.reshape(x.size), mean, coef_b, coef_d,
+                     dy.reshape(dy.size), coef_a, dx.reshape(dx.size))
     return dx, dweight, dbias
 
 
@@ -788,8 +764,7 @@ def _flat(a):
 
 def batch_norm_stats_cuda(x, running_mean=None, running_var=None, momentum=0.1, out_mean=None,
                           out_var=None):
-    """(mean, biased var) per channel of x (N, C, S); updates the running statistics in place
-    when given."""
+    """Device twin of batch_norm_stats_cpu: (mean, biased var) per channel of x (N, C, S)."""
     op = "batch_norm_stats_cuda"
     total, update, momentum, mean, var = _check_stats(op, x, running_mean, running_var, momentum,
                                                       out_mean, out_var, True)

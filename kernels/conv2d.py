@@ -168,10 +168,12 @@ BACKWARD_WEIGHT_KERNELS = {1: kernels.backward_weight_v1_direct,
                            3: kernels.backward_weight_v3_implicit_gemm_bounded}
 
 
-def _rung(op, ladder, version):
+def _launch_plan(op, ladder, version, check_args, *args):
+    """(kernel, geometry, output) of a launcher: the rung `version` of the ladder, then
+    check_args (one of the _*_args above) run on the launcher's arguments."""
     if version not in VERSIONS:
         raise ValueError(f"{op}: version must be one of {VERSIONS}, got {version!r}")
-    return ladder[version]
+    return (ladder[version], *check_args(op, *args, on_device=True))
 
 
 def _direct_grid(out):
@@ -189,8 +191,8 @@ def conv2d_forward_cuda(x, w, b, stride, padding, dilation, groups, out=None, *,
                         version=DEFAULT_VERSION):
     """Device twin of conv2d_forward_cpu: y (N, K, P, Q)."""
     op = "conv2d_forward_cuda"
-    kernel = _rung(op, FORWARD_KERNELS, version)
-    geo, out = _forward_args(op, x, w, b, stride, padding, dilation, groups, out, on_device=True)
+    kernel, geo, out = _launch_plan(op, FORWARD_KERNELS, version, _forward_args, x, w, b, stride,
+                                    padding, dilation, groups, out)
     has_bias = np.int32(b is not None)
     # Never read when has_bias is 0; any float32[::1] satisfies the signature without allocating.
     bias = b if b is not None else w.reshape(w.size)
@@ -207,9 +209,8 @@ def conv2d_backward_data_cuda(dy, w, x_shape, stride, padding, dilation, groups,
                               version=DEFAULT_VERSION):
     """Device twin of conv2d_backward_data_cpu: dx (N, C, H, W)."""
     op = "conv2d_backward_data_cuda"
-    kernel = _rung(op, BACKWARD_DATA_KERNELS, version)
-    geo, out = _backward_data_args(op, dy, w, x_shape, stride, padding, dilation, groups, out,
-                                   on_device=True)
+    kernel, geo, out = _launch_plan(op, BACKWARD_DATA_KERNELS, version, _backward_data_args, dy,
+                                    w, x_shape, stride, padding, dilation, groups, out)
     if version == 1:
         kernel[_direct_grid(out)](dy, w, out, *_steps(geo))
     else:
@@ -228,9 +229,8 @@ def conv2d_backward_weight_cuda(x, dy, w_shape, stride, padding, dilation, group
     (conv2d_cuda.split_k_count).
     """
     op = "conv2d_backward_weight_cuda"
-    kernel = _rung(op, BACKWARD_WEIGHT_KERNELS, version)
-    geo, out = _backward_weight_args(op, x, dy, w_shape, stride, padding, dilation, groups, out,
-                                     on_device=True)
+    kernel, geo, out = _launch_plan(op, BACKWARD_WEIGHT_KERNELS, version, _backward_weight_args,
+                                    x, dy, w_shape, stride, padding, dilation, groups, out)
     if version == 1:
         kernel[_direct_grid(out)](x, dy, out, *_steps(geo))
         return out

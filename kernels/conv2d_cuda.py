@@ -86,13 +86,18 @@ def _unravel3(index, middle, inner):
 
 
 @cuda.jit(device=True, inline="always")
-def _gemm_thread():
+def _gemm_block():
     """Where this thread works in an implicit GEMM: the block's tile origin (m0 rows, j0
     columns), the thread's register tile (tx, ty), and how it helps stage the tiles:
     reduction index ka for rows ma + A_ROWS*i of the BM x BK tile (a warp reads along a row),
-    column jb for rows kb + B_ROWS*i of the BK x BN tile (a warp reads consecutive columns)."""
+    column jb for rows kb + B_ROWS*i of the BK x BN tile (a warp reads consecutive columns);
+    then the block's two shared tiles, A [BK][BM_PAD] and B [BK][BN_PAD] (k-major)."""
     t, tx, ty = tile_thread()
-    return cuda.blockIdx.y * BM, cuda.blockIdx.x * BN, tx, ty, t % BK, t // BK, t % BN, t // BN
+    # One shared array per line: the simulator keys them by line.
+    a_tile = cuda.shared.array((BK, BM_PAD), float32)
+    b_tile = cuda.shared.array((BK, BN_PAD), float32)
+    return (cuda.blockIdx.y * BM, cuda.blockIdx.x * BN, tx, ty, t % BK, t // BK, t % BN,
+            t // BN, a_tile, b_tile)
 
 
 @cuda.jit(device=True, inline="always")
@@ -121,6 +126,45 @@ def _store_image_columns(out, acc, bias, has_bias, rows, row_first, m0, j0, tx, 
                     if has_bias:
                         v += bias[row_first + m]
                     out[n, row_first + m, within] = v
+
+
+@cuda.jit(device=True, inline="always")
+def _stage_rows(tile, a, row_first, rows, m0, col, col_ok, ka, ma):
+    """Stages the thread's share of a BM x BK tile of a row-major A: for its rows m = ma +
+    A_ROWS*i, tile[ka, m] = a[row_first + m0 + m, col], col being the column of a that its
+    reduction index ka stands for; zero where m0 + m >= rows or not col_ok. Consecutive threads
+    take consecutive ka and (in both callers) consecutive columns: a warp reads along a row."""
+    for i in range(BM // A_ROWS):
+        m = ma + A_ROWS * i
+        v = float32(0.0)
+        if col_ok and m0 + m < rows:
+            v = a[row_first + m0 + m, col]
+        tile[ka, m] = v
+
+
+@cuda.jit(device=True, inline="always")
+def _im2col_value(x, n, c_first, row, rows, col_ok, r_size, s_size, h0, w0, dil_h, dil_w):
+    """im2col(X)[row, column] for row = (c, r, s) of the group whose channels start at c_first,
+    and a column (n, p, q) whose window starts at (h0, w0) = (p*sh - pt, q*sw - pl): x[n,
+    c_first + c, h0 + r*dh, w0 + s*dw]; zero in the padding, past the last row (row >= rows)
+    and where not col_ok (a column past the edge)."""
+    v = float32(0.0)
+    if col_ok and row < rows:
+        c, r, s = _unravel3(row, r_size, s_size)
+        h = h0 + r * dil_h
+        ww = w0 + s * dil_w
+        if h >= 0 and h < x.shape[2] and ww >= 0 and ww < x.shape[3]:
+            v = x[n, c_first + c, h, ww]
+    return v
+
+
+@cuda.jit(device=True, inline="always")
+def _multiply_staged(a_tile, b_tile, acc, tx, ty):
+    """acc += the staged BK-deep tiles' product, between the barriers that let every thread
+    finish staging before any reads, and finish reading before any stages the next step."""
+    cuda.syncthreads()
+    multiply_tiles(a_tile, b_tile, acc, tx, ty, BK)
+    cuda.syncthreads()
 
 
 # ---------------------------------------------------------------- forward
@@ -165,9 +209,7 @@ def forward_v2_implicit_gemm(x, w, b, has_bias, y, r_size, s_size, q_size, strid
     cg = x.shape[1] // groups
     g = cuda.blockIdx.z
     # Rows: output channels of the group; columns: (n, p, q).
-    m0, j0, tx, ty, ka, ma, jb, kb = _gemm_thread()
-    w_tile = cuda.shared.array((BK, BM_PAD), float32)
-    x_tile = cuda.shared.array((BK, BN_PAD), float32)
+    m0, j0, tx, ty, ka, ma, jb, kb, w_tile, x_tile = _gemm_block()
     acc = cuda.local.array((TILE_REGS, TILE_REGS), float32)
     zero_tile(acc)
     # The thread's input column (n, p, q) is fixed: its coordinates are found once.
@@ -177,25 +219,12 @@ def forward_v2_implicit_gemm(x, w, b, has_bias, y, r_size, s_size, q_size, strid
 
     for k0 in range(0, crs, BK):
         kk = k0 + ka
-        for i in range(BM // A_ROWS):
-            m = ma + A_ROWS * i
-            v = float32(0.0)
-            if m0 + m < kg and kk < crs:
-                v = w[g * kg + m0 + m, kk]
-            w_tile[ka, m] = v
+        _stage_rows(w_tile, w, g * kg, kg, m0, kk, kk < crs, ka, ma)
         for i in range(BK // B_ROWS):
             kr = kb + B_ROWS * i
-            v = float32(0.0)
-            if col_ok and k0 + kr < crs:
-                c, r, s = _unravel3(k0 + kr, r_size, s_size)
-                h = h0 + r * dil_h
-                ww = w0 + s * dil_w
-                if h >= 0 and h < x.shape[2] and ww >= 0 and ww < x.shape[3]:
-                    v = x[n, g * cg + c, h, ww]
-            x_tile[kr, jb] = v
-        cuda.syncthreads()
-        multiply_tiles(w_tile, x_tile, acc, tx, ty, BK)
-        cuda.syncthreads()
+            x_tile[kr, jb] = _im2col_value(x, n, g * cg, k0 + kr, crs, col_ok, r_size, s_size,
+                                           h0, w0, dil_h, dil_w)
+        _multiply_staged(w_tile, x_tile, acc, tx, ty)
 
     _store_image_columns(y, acc, b, has_bias, kg, g * kg, m0, j0, tx, ty)
 
@@ -245,9 +274,7 @@ def backward_data_v2_implicit_gemm(dy, w, dx, r_size, s_size, w_size, stride_h, 
     krs = kg * rs                       # reduction length: (k, r, s) within the group
     g = cuda.blockIdx.z
     # Rows: input channels of the group; columns: (n, h, w).
-    m0, j0, tx, ty, ka, ma, jb, kb = _gemm_thread()
-    w_tile = cuda.shared.array((BK, BM_PAD), float32)
-    dy_tile = cuda.shared.array((BK, BN_PAD), float32)
+    m0, j0, tx, ty, ka, ma, jb, kb, w_tile, dy_tile = _gemm_block()
     acc = cuda.local.array((TILE_REGS, TILE_REGS), float32)
     zero_tile(acc)
     col_ok, n, h, wi = _image_column(j0 + jb, dx.shape[0], hw // w_size, w_size)
@@ -278,9 +305,7 @@ def backward_data_v2_implicit_gemm(dy, w, dx, r_size, s_size, w_size, stride_h, 
                     if p < dy.shape[2] and q < dy.shape[3]:
                         v = dy[n, g * kg + k, p, q]
             dy_tile[kr, jb] = v
-        cuda.syncthreads()
-        multiply_tiles(w_tile, dy_tile, acc, tx, ty, BK)
-        cuda.syncthreads()
+        _multiply_staged(w_tile, dy_tile, acc, tx, ty)
 
     # No bias: `w` only satisfies the argument's type and is never read.
     _store_image_columns(dx, acc, w[0], 0, cg, g * cg, m0, j0, tx, ty)
@@ -328,9 +353,7 @@ def backward_weight_v2_implicit_gemm(x, dy, partial, r_size, s_size, q_size, str
     g = cuda.blockIdx.z // splits
     split = cuda.blockIdx.z - g * splits
     # Rows: output channels of the group; columns: (c, r, s).
-    m0, j0, tx, ty, ka, ma, _, _ = _gemm_thread()
-    dy_tile = cuda.shared.array((BK, BM_PAD), float32)
-    x_tile = cuda.shared.array((BK, BN_PAD), float32)
+    m0, j0, tx, ty, ka, ma, _, _, dy_tile, x_tile = _gemm_block()
     acc = cuda.local.array((TILE_REGS, TILE_REGS), float32)
     zero_tile(acc)
 
@@ -341,25 +364,14 @@ def backward_weight_v2_implicit_gemm(x, dy, partial, r_size, s_size, q_size, str
     for k0 in range(split * chunk, red_end, BK):
         red_ok = k0 + ka < red_end
         n, p, q = _unravel3(k0 + ka if red_ok else 0, pq // q_size, q_size)
-        for i in range(BM // A_ROWS):
-            m = ma + A_ROWS * i
-            v = float32(0.0)
-            if red_ok and m0 + m < kg:
-                v = dy[n, g * kg + m0 + m, p * q_size + q]
-            dy_tile[ka, m] = v
+        _stage_rows(dy_tile, dy[n], g * kg, kg, m0, p * q_size + q, red_ok, ka, ma)
+        h0 = p * stride_h - pad_t
+        w0 = q * stride_w - pad_l
         for i in range(BN // A_ROWS):
             cb = ma + A_ROWS * i
-            v = float32(0.0)
-            if red_ok and j0 + cb < crs:
-                c, r, s = _unravel3(j0 + cb, r_size, s_size)
-                h = p * stride_h - pad_t + r * dil_h
-                ww = q * stride_w - pad_l + s * dil_w
-                if h >= 0 and h < x.shape[2] and ww >= 0 and ww < x.shape[3]:
-                    v = x[n, g * cg + c, h, ww]
-            x_tile[ka, cb] = v
-        cuda.syncthreads()
-        multiply_tiles(dy_tile, x_tile, acc, tx, ty, BK)
-        cuda.syncthreads()
+            x_tile[ka, cb] = _im2col_value(x, n, g * cg, j0 + cb, crs, red_ok, r_size, s_size,
+                                           h0, w0, dil_h, dil_w)
+        _multiply_staged(dy_tile, x_tile, acc, tx, ty)
 
     # No bias: the slice only satisfies the argument's type and is never read.
     rows = partial[split, g * kg:g * kg + kg]

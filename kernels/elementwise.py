@@ -37,13 +37,13 @@ from . import _views
 from ._checks import ceil_div, check_device, check_host, is_c_contiguous, run_cpu
 from ._device_functions import unravel4
 from ._registry import Twins, cuda_kernel
-from .map_ops import compare_cpu as compare_formula_cpu
 from .map_ops import (B_ADD, B_MUL, B_RELU_GRAD, B_SUB, U_ADD, U_AFFINE, U_COPY, U_MUL, U_RELU,
                       binary_bool_cpu, binary_bool_gpu, binary_float_cpu, binary_float_gpu,
-                      binary_int_cpu, binary_int_gpu, compare_gpu,
-                      compare_scalar_gpu, convert_gpu, test_float_cpu, test_float_gpu,
-                      unary_bool_cpu, unary_bool_gpu, unary_float_cpu, unary_float_gpu,
-                      unary_int_cpu, unary_int_gpu)
+                      binary_int_cpu, binary_int_gpu, compare_cpu as compare_formula_cpu,
+                      compare_gpu, compare_scalar_cpu as compare_scalar_formula_cpu,
+                      compare_scalar_gpu, convert_cpu, convert_gpu, test_float_cpu,
+                      test_float_gpu, unary_bool_cpu, unary_bool_gpu, unary_float_cpu,
+                      unary_float_gpu, unary_int_cpu, unary_int_gpu)
 
 VERSIONS = (1,)
 DEFAULT_VERSION = 1
@@ -148,8 +148,9 @@ def _run(on_device, kernels, plan, op, *scalars):
 # Each family has a "flat" kernel (C-contiguous 1-D arrays) and a "strided" one (4-D arrays of
 # any strides; a thread finds its element from its flat index), made by one of two factories
 # from the family's formula: map1 for out = f(op, x, p, q), map2 for out = f(op, a, b, p, q).
-# A kernel is compiled once per dtype it serves (its signatures). Closures are not cached on
-# disk by numba (cache=False); each compiles in well under a second at its first launch.
+# A kernel is compiled once per dtype it serves (its signatures). These closures capture an
+# @njit formula, which numba cannot key a disk cache by (cache=False); each compiles in well
+# under a second at its first launch.
 
 def _sig(*types, scalars=(), strided=False):
     """'void(int32, float32[::1], ..., float32, float32)': an op code, arrays, scalars."""
@@ -270,10 +271,13 @@ def cuda_kernel_of(family, layout, dtype=None):
 
 
 # ================================================================ CPU twins
-# Flat loops run the hot ops (copy, ReLU, add, multiply, ...) as loops of their own, which
-# vectorise; every other op calls the formula per element. Strided loops run one task per row
-# piece (_tasks, _task) and walk 1-D slices of the row: an index from range(n) needs no
-# negative-index check, so LLVM can vectorise where the row's strides turn out to be 1.
+# As on the GPU, each family has a "flat" and a "strided" loop, made by _map1_cpu / _map2_cpu
+# from the family's formula (cached on disk: see map_ops' compiled forms). float32 unary and
+# binary are written out instead: their flat loops run the hot ops (copy, ReLU, add,
+# multiply, ...) as loops of their own, which vectorise; every other op calls the formula per
+# element. Strided loops run one task per row piece (_tasks, _task) and walk 1-D slices of the
+# row: an index from range(n) needs no negative-index check, so LLVM can vectorise where the
+# row's strides turn out to be 1.
 
 _JIT = dict(parallel=True, cache=True, error_model="numpy")
 
@@ -294,6 +298,42 @@ def _task(k, shape):
     rest = row // shape[2]
     start = piece * CPU_CHUNK
     return rest // shape[1], rest % shape[1], c, start, min(shape[3], start + CPU_CHUNK)
+
+
+def _map1_cpu(formula):
+    """CPU twins of out = formula(op, x, p, q), {"flat": ..., "strided": ...}: the CPU side
+    of _map1. `formula` is a map_ops *_cpu form (register_jitable), so that numba can cache
+    the closures on disk."""
+    @njit(**_JIT)
+    def flat(op, x, out, p, q):
+        for i in prange(out.size):
+            out[i] = formula(op, x[i], p, q)
+
+    @njit(**_JIT)
+    def strided(op, x, out, p, q):
+        for k in prange(_tasks(out.shape)):
+            a, b, c, start, stop = _task(k, out.shape)
+            o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
+            for j in range(o.size):
+                o[j] = formula(op, xr[j], p, q)
+    return {"flat": flat, "strided": strided}
+
+
+def _map2_cpu(formula):
+    """CPU twins of out = formula(op, x, y, p, q): the CPU side of _map2."""
+    @njit(**_JIT)
+    def flat(op, x, y, out, p, q):
+        for i in prange(out.size):
+            out[i] = formula(op, x[i], y[i], p, q)
+
+    @njit(**_JIT)
+    def strided(op, x, y, out, p, q):
+        for k in prange(_tasks(out.shape)):
+            a, b, c, start, stop = _task(k, out.shape)
+            o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
+            for j in range(o.size):
+                o[j] = formula(op, xr[j], yr[j], p, q)
+    return {"flat": flat, "strided": strided}
 
 
 @njit(**_JIT)
@@ -331,36 +371,6 @@ def _unary_float_strided_cpu(op, x, out, p, q):
         else:
             for j in range(o.size):
                 o[j] = unary_float_cpu(op, xr[j], p, q)
-
-
-@njit(**_JIT)
-def _unary_int_flat_cpu(op, x, out, p, q):
-    for i in prange(out.size):
-        out[i] = unary_int_cpu(op, x[i], p, q)
-
-
-@njit(**_JIT)
-def _unary_int_strided_cpu(op, x, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
-        for j in range(o.size):
-            o[j] = unary_int_cpu(op, xr[j], p, q)
-
-
-@njit(**_JIT)
-def _unary_bool_flat_cpu(op, x, out, p, q):
-    for i in prange(out.size):
-        out[i] = unary_bool_cpu(op, x[i], p, q)
-
-
-@njit(**_JIT)
-def _unary_bool_strided_cpu(op, x, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
-        for j in range(o.size):
-            o[j] = unary_bool_cpu(op, xr[j], p, q)
 
 
 @njit(**_JIT)
@@ -403,81 +413,6 @@ def _binary_float_strided_cpu(op, x, y, out, p, q):
 
 
 @njit(**_JIT)
-def _binary_int_flat_cpu(op, x, y, out, p, q):
-    for i in prange(out.size):
-        out[i] = binary_int_cpu(op, x[i], y[i], p, q)
-
-
-@njit(**_JIT)
-def _binary_int_strided_cpu(op, x, y, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
-        for j in range(o.size):
-            o[j] = binary_int_cpu(op, xr[j], yr[j], p, q)
-
-
-@njit(**_JIT)
-def _binary_bool_flat_cpu(op, x, y, out, p, q):
-    for i in prange(out.size):
-        out[i] = binary_bool_cpu(op, x[i], y[i], p, q)
-
-
-@njit(**_JIT)
-def _binary_bool_strided_cpu(op, x, y, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
-        for j in range(o.size):
-            o[j] = binary_bool_cpu(op, xr[j], yr[j], p, q)
-
-
-@njit(**_JIT)
-def _compare_flat_cpu(op, x, y, out, p, q):
-    for i in prange(out.size):
-        out[i] = compare_formula_cpu(op, x[i], y[i], p, q)
-
-
-@njit(**_JIT)
-def _compare_strided_cpu(op, x, y, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
-        for j in range(o.size):
-            o[j] = compare_formula_cpu(op, xr[j], yr[j], p, q)
-
-
-@njit(**_JIT)
-def _compare_scalar_flat_cpu(op, x, out, p, q):
-    for i in prange(out.size):
-        out[i] = compare_formula_cpu(op, x[i], p, p, p)
-
-
-@njit(**_JIT)
-def _compare_scalar_strided_cpu(op, x, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
-        for j in range(o.size):
-            o[j] = compare_formula_cpu(op, xr[j], p, p, p)
-
-
-@njit(**_JIT)
-def _test_flat_cpu(op, x, out, p, q):
-    for i in prange(out.size):
-        out[i] = test_float_cpu(op, x[i], p, q)
-
-
-@njit(**_JIT)
-def _test_strided_cpu(op, x, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
-        for j in range(o.size):
-            o[j] = test_float_cpu(op, xr[j], p, q)
-
-
-@njit(**_JIT)
 def _where_flat_cpu(op, cond, x, y, out):
     for i in prange(out.size):
         out[i] = x[i] if cond[i] else y[i]
@@ -491,21 +426,6 @@ def _where_strided_cpu(op, cond, x, y, out):
         xr, yr = x[a, b, c, start:stop], y[a, b, c, start:stop]
         for j in range(o.size):
             o[j] = xr[j] if cr[j] else yr[j]
-
-
-@njit(**_JIT)
-def _cast_flat_cpu(op, x, out, p, q):
-    for i in prange(out.size):
-        out[i] = x[i]
-
-
-@njit(**_JIT)
-def _cast_strided_cpu(op, x, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
-        for j in range(o.size):
-            o[j] = xr[j]
 
 
 @njit(**_JIT)
@@ -523,19 +443,18 @@ def _ramp_int_cpu(out, start, step, end, half):
 
 
 _CPU = {
-    "unary": {t: {"flat": f, "strided": s} for t, f, s in (
-        (FLOAT32, _unary_float_flat_cpu, _unary_float_strided_cpu),
-        (INT64, _unary_int_flat_cpu, _unary_int_strided_cpu),
-        (BOOL, _unary_bool_flat_cpu, _unary_bool_strided_cpu))},
-    "binary": {t: {"flat": f, "strided": s} for t, f, s in (
-        (FLOAT32, _binary_float_flat_cpu, _binary_float_strided_cpu),
-        (INT64, _binary_int_flat_cpu, _binary_int_strided_cpu),
-        (BOOL, _binary_bool_flat_cpu, _binary_bool_strided_cpu))},
-    "compare": {"flat": _compare_flat_cpu, "strided": _compare_strided_cpu},
-    "compare_scalar": {"flat": _compare_scalar_flat_cpu, "strided": _compare_scalar_strided_cpu},
-    "test": {"flat": _test_flat_cpu, "strided": _test_strided_cpu},
+    "unary": {FLOAT32: {"flat": _unary_float_flat_cpu, "strided": _unary_float_strided_cpu},
+              INT64: _map1_cpu(unary_int_cpu),
+              BOOL: _map1_cpu(unary_bool_cpu)},
+    "binary": {FLOAT32: {"flat": _binary_float_flat_cpu, "strided": _binary_float_strided_cpu},
+               INT64: _map2_cpu(binary_int_cpu),
+               BOOL: _map2_cpu(binary_bool_cpu)},
+    "compare": _map2_cpu(compare_formula_cpu),
+    "compare_scalar": _map1_cpu(compare_scalar_formula_cpu),
+    "test": _map1_cpu(test_float_cpu),
     "where": {"flat": _where_flat_cpu, "strided": _where_strided_cpu},
-    "cast": {"flat": _cast_flat_cpu, "strided": _cast_strided_cpu},
+    # numba converts on the store as NumPy's astype does.
+    "cast": _map1_cpu(convert_cpu),
     "ramp": {FLOAT32: _ramp_float_cpu, INT64: _ramp_int_cpu},
 }
 

@@ -223,34 +223,37 @@ def _scatter_sig(t):
             f"{_PATTERN})")
 
 
+@cuda.jit(device=True, inline="always")
+def _segment_element(i, offsets, order, seg, rest_size, limit, shape, strides):
+    """(segment s, rest element r, dst position) of scatter thread index i; the position is
+    -1 where the segment's offset is out of range (dst is then not touched)."""
+    s = i // rest_size
+    r = i - s * rest_size
+    off = offsets[order[seg[s]]]
+    if off < 0 or off > limit:
+        return s, r, int64(-1)
+    return s, r, off + _rest_offset(r, shape, strides)
+
+
 @cuda_kernel(*(_scatter_sig(_TYPE_NAMES[d]) for d in DTYPES))
 def _scatter_set_kernel(dst, offsets, order, seg, src, rest_size, limit, shape, strides):
     # One thread per (segment, rest element): it alone writes that element of dst, with the
     # segment's last b (the largest: the argsort is stable).
-    n_segments = seg.size - 1
-    for i in range(cuda.grid(1), n_segments * rest_size, cuda.gridsize(1)):
-        s = i // rest_size
-        r = i - s * rest_size
-        off = offsets[order[seg[s]]]
-        if off >= 0 and off <= limit:
-            last = order[seg[s + 1] - 1]
-            dst[off + _rest_offset(r, shape, strides)] = src[last * rest_size + r]
+    for i in range(cuda.grid(1), (seg.size - 1) * rest_size, cuda.gridsize(1)):
+        s, r, pos = _segment_element(i, offsets, order, seg, rest_size, limit, shape, strides)
+        if pos >= 0:
+            dst[pos] = src[order[seg[s + 1] - 1] * rest_size + r]
 
 
 @cuda_kernel(*(_scatter_sig(_TYPE_NAMES[d]) for d in ACCUMULATE_DTYPES))
 def _scatter_add_kernel(dst, offsets, order, seg, src, rest_size, limit, shape, strides):
     # As _scatter_set_kernel, adding the segment's rows to dst in increasing b order: the
     # same sequence of roundings as the CPU twin, whatever the grid.
-    n_segments = seg.size - 1
-    for i in range(cuda.grid(1), n_segments * rest_size, cuda.gridsize(1)):
-        s = i // rest_size
-        r = i - s * rest_size
-        lo = seg[s]
-        off = offsets[order[lo]]
-        if off >= 0 and off <= limit:
-            pos = off + _rest_offset(r, shape, strides)
+    for i in range(cuda.grid(1), (seg.size - 1) * rest_size, cuda.gridsize(1)):
+        s, r, pos = _segment_element(i, offsets, order, seg, rest_size, limit, shape, strides)
+        if pos >= 0:
             acc = dst[pos]
-            for k in range(lo, seg[s + 1]):
+            for k in range(seg[s], seg[s + 1]):
                 acc += src[order[k] * rest_size + r]
             dst[pos] = acc
 
@@ -319,10 +322,34 @@ def _nonzero_write_kernel(mask, chunk_starts, out):
 _JIT = dict(parallel=True, cache=True, error_model="numpy")
 
 
-@njit(**_JIT)
-def _gather_cpu(src, offsets, out, rest_size, limit, shape, strides):
+# How _walk_row moves the elements of one row (a constant at each call site, so after
+# inlining the compiler keeps only that branch of the innermost loop).
+_GATHER, _SET, _ADD = 0, 1, 2
+
+
+@njit(inline="always")
+def _walk_row(storage, off, flat, j, shape, strides, mode):
+    """Walks the rest pattern from storage offset `off` alongside flat[j], flat[j + 1], ...:
+    _GATHER: flat[j + r] = storage[off + pattern(r)]; _SET: storage[off + pattern(r)] =
+    flat[j + r]; _ADD: storage[off + pattern(r)] += flat[j + r], for every rest element r."""
     n0, n1, n2, n3 = shape
     s0, s1, s2, s3 = strides
+    for i0 in range(n0):
+        for i1 in range(n1):
+            for i2 in range(n2):
+                p = off + i0 * s0 + i1 * s1 + i2 * s2
+                for i3 in range(n3):
+                    if mode == _GATHER:
+                        flat[j] = storage[p + i3 * s3]
+                    elif mode == _SET:
+                        storage[p + i3 * s3] = flat[j]
+                    else:
+                        storage[p + i3 * s3] += flat[j]
+                    j += 1
+
+
+@njit(**_JIT)
+def _gather_cpu(src, offsets, out, rest_size, limit, shape, strides):
     for b in prange(offsets.size):
         off = offsets[b]
         j = b * rest_size
@@ -330,41 +357,7 @@ def _gather_cpu(src, offsets, out, rest_size, limit, shape, strides):
             for k in range(rest_size):
                 out[j + k] = 0
         else:
-            for i0 in range(n0):
-                for i1 in range(n1):
-                    for i2 in range(n2):
-                        p = off + i0 * s0 + i1 * s1 + i2 * s2
-                        for i3 in range(n3):
-                            out[j] = src[p + i3 * s3]
-                            j += 1
-
-
-@njit(inline="always")
-def _copy_row(dst, off, src, j, shape, strides):
-    """dst[off + pattern(r)] = src[j + r] for every rest element r."""
-    n0, n1, n2, n3 = shape
-    s0, s1, s2, s3 = strides
-    for i0 in range(n0):
-        for i1 in range(n1):
-            for i2 in range(n2):
-                p = off + i0 * s0 + i1 * s1 + i2 * s2
-                for i3 in range(n3):
-                    dst[p + i3 * s3] = src[j]
-                    j += 1
-
-
-@njit(inline="always")
-def _add_row(dst, off, src, j, shape, strides):
-    """dst[off + pattern(r)] += src[j + r] for every rest element r."""
-    n0, n1, n2, n3 = shape
-    s0, s1, s2, s3 = strides
-    for i0 in range(n0):
-        for i1 in range(n1):
-            for i2 in range(n2):
-                p = off + i0 * s0 + i1 * s1 + i2 * s2
-                for i3 in range(n3):
-                    dst[p + i3 * s3] += src[j]
-                    j += 1
+            _walk_row(src, off, out, j, shape, strides, _GATHER)
 
 
 @njit(**_JIT)
@@ -372,7 +365,7 @@ def _scatter_set_cpu(dst, offsets, order, seg, src, rest_size, limit, shape, str
     for s in prange(seg.size - 1):
         off = offsets[order[seg[s]]]
         if off >= 0 and off <= limit:
-            _copy_row(dst, off, src, order[seg[s + 1] - 1] * rest_size, shape, strides)
+            _walk_row(dst, off, src, order[seg[s + 1] - 1] * rest_size, shape, strides, _SET)
 
 
 @njit(**_JIT)
@@ -383,7 +376,7 @@ def _scatter_add_cpu(dst, offsets, order, seg, src, rest_size, limit, shape, str
         off = offsets[order[seg[s]]]
         if off >= 0 and off <= limit:
             for k in range(seg[s], seg[s + 1]):
-                _add_row(dst, off, src, order[k] * rest_size, shape, strides)
+                _walk_row(dst, off, src, order[k] * rest_size, shape, strides, _ADD)
 
 
 @njit(**_JIT)

@@ -36,6 +36,7 @@ import math
 
 import numpy as np
 from numba import int32, njit
+from numba.extending import register_jitable
 
 F = np.float32
 
@@ -415,7 +416,7 @@ def compare(op, a, b, p, q):
 
 
 def compare_scalar(op, x, p, q):
-    return compare(op, x, p, p, q)
+    return compare_gpu(op, x, p, p, q)   # inlined, on both targets
 
 
 def test_float(op, x, p, q):
@@ -433,16 +434,20 @@ def convert(op, x, p, q):
 # ---------------------------------------------------------------- the two compiled forms
 # error_model="numpy": x / 0 is inf or NaN, as on the GPU, never a Python ZeroDivisionError
 # (numba's simulator runs the _gpu forms as CPU code).
+#
+# The CPU forms are register_jitable: the plain function, callable from @njit code (compiled
+# apart and called). elementwise.py's CPU loops are closures over a formula, and numba keys a
+# closure's disk cache by the pickled function it captures: a plain function pickles as its
+# name, an @njit dispatcher as a new id in every process (the cache would never be found).
 _gpu_jit = njit(inline="always", error_model="numpy")
-_cpu_jit = njit(error_model="numpy")
+_cpu_jit = register_jitable(error_model="numpy")
 unary_float_gpu, unary_float_cpu = _gpu_jit(unary_float), _cpu_jit(unary_float)
 unary_int_gpu, unary_int_cpu = _gpu_jit(unary_int), _cpu_jit(unary_int)
 unary_bool_gpu, unary_bool_cpu = _gpu_jit(unary_bool), _cpu_jit(unary_bool)
 binary_float_gpu, binary_float_cpu = _gpu_jit(binary_float), _cpu_jit(binary_float)
 binary_int_gpu, binary_int_cpu = _gpu_jit(binary_int), _cpu_jit(binary_int)
 binary_bool_gpu, binary_bool_cpu = _gpu_jit(binary_bool), _cpu_jit(binary_bool)
-compare = _gpu_jit(compare)   # compare_scalar calls it, on both targets
-compare_gpu, compare_cpu = compare, compare
-compare_scalar_gpu = _gpu_jit(compare_scalar)
+compare_gpu, compare_cpu = _gpu_jit(compare), _cpu_jit(compare)
+compare_scalar_gpu, compare_scalar_cpu = _gpu_jit(compare_scalar), _cpu_jit(compare_scalar)
 test_float_gpu, test_float_cpu = _gpu_jit(test_float), _cpu_jit(test_float)
-convert_gpu = _gpu_jit(convert)
+convert_gpu, convert_cpu = _gpu_jit(convert), _cpu_jit(convert)

@@ -19,22 +19,24 @@ geometry to find them; it also lets both twins check that dy has the pooled shap
 Pooling is bandwidth-bound. The GPU kernels use one thread per output (forward) or per input
 element (backward) over a flat 1-D grid, so consecutive threads walk along W (coalesced) and
 every warp is full even when planes are tiny (4x4 outputs late in a CNN). The CPU twins run in
-parallel over the N*C planes.
+parallel over the N*C planes. The geometry checks and the window arithmetic are average
+pooling's too: they live in pool2d_common.py.
 """
 import math
 
 import numpy as np
 from numba import cuda, float32, njit, prange
 
-from ._checks import ceil_div, check_array, conv_output_size, output, outputs, pair
+from ._checks import check_array, output, outputs
 from ._device_functions import unravel4
 from ._registry import Twins, cuda_kernel
+from .pool2d_common import (INT32_MAX, flat_planes, launch_blocks, pooled_output_hw,
+                            window_bounds, window_params, windows_containing)
 
 VERSIONS = (1,)
 DEFAULT_VERSION = 1
 
 THREADS_PER_BLOCK = 256
-_INT32_MAX = 2**31 - 1
 
 
 # ---------------------------------------------------------------- geometry and argument checks
@@ -46,34 +48,10 @@ def pooled_hw(op, x_shape, kernel_size, stride, padding, ceil_mode):
     """
     if len(x_shape) != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x_shape)}")
-    n, c, h, w = (int(v) for v in x_shape)
-    kh, kw = pair(op, "kernel_size", kernel_size)
-    sh, sw = pair(op, "stride", stride)
-    ph, pw = pair(op, "padding", padding)
-    if min(n, c, h, w) < 1:
+    if min(int(v) for v in x_shape) < 1:
         raise ValueError(f"{op}: empty input {tuple(x_shape)}")
-    if min(kh, kw, sh, sw) < 1 or min(ph, pw) < 0:
-        raise ValueError(f"{op}: kernel_size {(kh, kw)} and stride {(sh, sw)} must be >= 1, "
-                         f"padding {(ph, pw)} >= 0 (input {tuple(x_shape)})")
-    if 2 * ph > kh or 2 * pw > kw:
-        # PyTorch's rule: more padding could make a window of padding only, whose max is -inf.
-        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel size "
-                         f"{(kh, kw)} (input {tuple(x_shape)})")
-    oh = pooled_size(h, kh, sh, ph, ceil_mode)
-    ow = pooled_size(w, kw, sw, pw, ceil_mode)
-    if oh < 1 or ow < 1:
-        raise ValueError(f"{op}: kernel {kh}x{kw} is larger than the padded input "
-                         f"{h + 2 * ph}x{w + 2 * pw} (input {tuple(x_shape)}, padding {(ph, pw)})")
-    return (kh, kw), (sh, sw), (ph, pw), (oh, ow)
-
-
-def pooled_size(size, kernel, stride, pad, ceil_mode):
-    # ceil_mode rounds the window count up: as if stride - 1 more padding followed the input.
-    out = conv_output_size(size, kernel, stride, pad, pad + (stride - 1 if ceil_mode else 0))
-    # With ceil_mode the last window must still start inside the input or the left padding.
-    if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1
-    return out
+    k, s, p = window_params(op, x_shape, kernel_size, stride, padding)
+    return k, s, p, pooled_output_hw(op, x_shape, k, s, p, ceil_mode)
 
 
 def _check_forward(op, x, kernel_size, stride, padding, ceil_mode, out, indices, on_device):
@@ -105,14 +83,6 @@ def _check_backward(op, dy, indices, x_shape, kernel_size, stride, padding, ceil
     return k, s, p, x_shape, output(op, on_device, out, x_shape, dy=dy, indices=indices)
 
 
-def _launch_size(op, total):
-    # Flat thread indices are computed in 64-bit, but a grid of more than 2**31 - 1 blocks
-    # cannot be launched; this bound is far beyond any tensor that fits in GPU memory anyway.
-    if total > _INT32_MAX:
-        raise ValueError(f"{op}: {total} elements is too many for one launch")
-    return ceil_div(total, THREADS_PER_BLOCK)
-
-
 # ------------------------------------------------------------------------------------- forward
 
 @njit(inline="always")
@@ -124,30 +94,40 @@ def keep_max(v, at, best, best_at):
     return best, best_at
 
 
+@cuda.jit(device=True, inline="always")
+def window_max(x, n, c, h_start, h_end, w_start, w_end):
+    """(maximum, its h * W + w) over rows [h_start, h_end) and columns [w_start, w_end) of
+    x's (n, c) plane, by keep_max in row-major order: one GPU thread's window (max pooling) or
+    bin (adaptive max pooling). An empty rectangle gives (-inf, h_start * W + w_start)."""
+    width = x.shape[3]
+    best = float32(-math.inf)
+    best_at = h_start * width + w_start
+    for h in range(h_start, h_end):
+        for w in range(w_start, w_end):
+            best, best_at = keep_max(x[n, c, h, w], h * width + w, best, best_at)
+    return best, best_at
+
+
 @njit(parallel=True, cache=True)
 def _forward_cpu_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
-    n_img, n_chan, height, width = x.shape
+    height, width = x.shape[2], x.shape[3]
     out_h, out_w = y.shape[2], y.shape[3]
-    planes = n_img * n_chan
     # Flat planes indexed with unsigned offsets: no negative-index wraparound code in the
     # inner loop, and the offset is already the h * W + w that indices records.
-    x_planes = x.reshape(planes, height * width)
-    y_planes = y.reshape(planes, out_h * out_w)
-    i_planes = indices.reshape(planes, out_h * out_w)
+    x_planes = flat_planes(x)
+    y_planes = flat_planes(y)
+    i_planes = flat_planes(indices)
     row_step = np.uint32(width)
-    for plane in prange(planes):
+    for plane in prange(x_planes.shape[0]):
         xp = x_planes[plane]
         yp = y_planes[plane]
         ip = i_planes[plane]
         for oh in range(out_h):
-            h0 = oh * sh - ph
-            h_start = max(h0, 0)
-            h_end = min(h0 + kh, height)
+            h_start, h_end = window_bounds(oh, kh, sh, ph, height)
             row_out = oh * out_w
             for ow in range(out_w):
-                w0 = ow * sw - pw
-                w_start = max(w0, 0)
-                span = min(w0 + kw, width) - w_start
+                w_start, w_end = window_bounds(ow, kw, sw, pw, width)
+                span = w_end - w_start
                 k = np.uint32(h_start * width + w_start)
                 best = np.float32(-np.inf)
                 best_at = k
@@ -181,29 +161,14 @@ def max_pool2d_forward_cpu(x, kernel_size, stride, padding, ceil_mode, out=None,
 @cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], int32[:, :, :, ::1], "
              "int32, int32, int32, int32, int32, int32)")
 def _forward_cuda_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
-    height = x.shape[2]
-    width = x.shape[3]
     i = cuda.grid(1)
     if i >= y.size:
         return
     # Consecutive threads take consecutive ow: stores are coalesced, loads stride by sw.
     n, c, oh, ow = unravel4(i, y.shape)
-    h0 = oh * sh - ph
-    w0 = ow * sw - pw
-    h_start = max(h0, 0)
-    h_end = min(h0 + kh, height)
-    w_start = max(w0, 0)
-    w_end = min(w0 + kw, width)
-    best = float32(-math.inf)
-    best_at = h_start * width + w_start
-    for h in range(h_start, h_end):
-        for w in range(w_start, w_end):
-            v = x[n, c, h, w]
-            if v > best or v != v:
-                best = v
-                best_at = h * width + w
-    y[n, c, oh, ow] = best
-    indices[n, c, oh, ow] = best_at
+    h_start, h_end = window_bounds(oh, kh, sh, ph, x.shape[2])
+    w_start, w_end = window_bounds(ow, kw, sw, pw, x.shape[3])
+    y[n, c, oh, ow], indices[n, c, oh, ow] = window_max(x, n, c, h_start, h_end, w_start, w_end)
 
 
 def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None, indices=None):
@@ -211,9 +176,9 @@ def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None
     (kh, kw), (sh, sw), (ph, pw), y, ind = _check_forward(op, x, kernel_size, stride, padding,
                                                           ceil_mode, out, indices, True)
     # Indices are int32 on the device; h * W + w must fit (H * W < 2**31).
-    if x.shape[2] * x.shape[3] > _INT32_MAX:
+    if x.shape[2] * x.shape[3] > INT32_MAX:
         raise ValueError(f"{op}: input planes of {x.shape[2]}x{x.shape[3]} overflow int32 indices")
-    blocks = _launch_size(op, y.size)
+    blocks = launch_blocks(op, y.size, THREADS_PER_BLOCK)
     _forward_cuda_kernel[blocks, THREADS_PER_BLOCK](
         x, y, ind, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
         np.int32(pw))
@@ -226,14 +191,12 @@ def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None
 def scatter_to_argmax_cpu(dy, indices, dx):
     """dx = 0, then dy added at each output's recorded argmax (max and adaptive max pooling's
     backward); True if an index lies outside its plane."""
-    n_img, n_chan, height, width = dx.shape
-    planes = n_img * n_chan
-    plane_size = height * width
-    out_size = dy.shape[2] * dy.shape[3]
     # Flat planes: the recorded index is the offset h * W + w into a dx plane.
-    dx_planes = dx.reshape(planes, plane_size)
-    dy_planes = dy.reshape(planes, out_size)
-    i_planes = indices.reshape(planes, out_size)
+    dx_planes = flat_planes(dx)
+    dy_planes = flat_planes(dy)
+    i_planes = flat_planes(indices)
+    planes, plane_size = dx_planes.shape
+    out_size = dy_planes.shape[1]
     # One flag per plane: raising inside a prange body is not something to rely on.
     bad = np.zeros(planes, np.bool_)
     for plane in prange(planes):
@@ -252,6 +215,20 @@ def scatter_to_argmax_cpu(dy, indices, dx):
     return bad.any()
 
 
+@cuda.jit(device=True, inline="always")
+def gather_argmax(dy, indices, n, c, oh_start, oh_end, ow_start, ow_end, at):
+    """The sum of dy over the outputs in rows [oh_start, oh_end) and columns [ow_start, ow_end)
+    of the (n, c) plane whose recorded index is `at`: one GPU thread's input gradient in max
+    and adaptive max pooling. A gather in fixed (oh, ow) order, the CPU scatter's: no atomics,
+    so the result is deterministic and equal to the CPU twin's."""
+    acc = float32(0)
+    for oh in range(oh_start, oh_end):
+        for ow in range(ow_start, ow_end):
+            if indices[n, c, oh, ow] == at:
+                acc += dy[n, c, oh, ow]
+    return acc
+
+
 def max_pool2d_backward_cpu(dy, indices, x_shape, kernel_size, stride, padding, ceil_mode,
                             out=None):
     op = "max_pool2d_backward_cpu"
@@ -266,30 +243,14 @@ def max_pool2d_backward_cpu(dy, indices, x_shape, kernel_size, stride, padding, 
 @cuda_kernel("void(float32[:, :, :, ::1], int32[:, :, :, ::1], float32[:, :, :, ::1], "
              "int32, int32, int32, int32, int32, int32)")
 def _backward_cuda_kernel(dy, indices, dx, kh, kw, sh, sw, ph, pw):
-    width = dx.shape[3]
-    out_h = dy.shape[2]
-    out_w = dy.shape[3]
     i = cuda.grid(1)
     if i >= dx.size:
         return
     n, c, h, w = unravel4(i, dx.shape)
-    # Output row oh covers input rows [oh*sh - ph, oh*sh - ph + kh): those containing h are
-    # ceil((h + ph - kh + 1) / sh) <= oh <= (h + ph) // sh. Operands are kept non-negative so
-    # the divisions need no floor correction.
-    lo = h + ph - kh + 1
-    oh_start = (lo + sh - 1) // sh if lo > 0 else 0
-    oh_end = min((h + ph) // sh + 1, out_h)
-    lo = w + pw - kw + 1
-    ow_start = (lo + sw - 1) // sw if lo > 0 else 0
-    ow_end = min((w + pw) // sw + 1, out_w)
-    me = h * width + w
-    # A gather in fixed (oh, ow) order: no atomics, so the result is deterministic.
-    acc = float32(0)
-    for oh in range(oh_start, oh_end):
-        for ow in range(ow_start, ow_end):
-            if indices[n, c, oh, ow] == me:
-                acc += dy[n, c, oh, ow]
-    dx[n, c, h, w] = acc
+    oh_start, oh_end = windows_containing(h, kh, sh, ph, dy.shape[2])
+    ow_start, ow_end = windows_containing(w, kw, sw, pw, dy.shape[3])
+    dx[n, c, h, w] = gather_argmax(dy, indices, n, c, oh_start, oh_end, ow_start, ow_end,
+                                   h * dx.shape[3] + w)
 
 
 def max_pool2d_backward_cuda(dy, indices, x_shape, kernel_size, stride, padding, ceil_mode,
@@ -297,7 +258,7 @@ def max_pool2d_backward_cuda(dy, indices, x_shape, kernel_size, stride, padding,
     op = "max_pool2d_backward_cuda"
     (kh, kw), (sh, sw), (ph, pw), x_shape, dx = _check_backward(
         op, dy, indices, x_shape, kernel_size, stride, padding, ceil_mode, out, True)
-    blocks = _launch_size(op, math.prod(x_shape))
+    blocks = launch_blocks(op, math.prod(x_shape), THREADS_PER_BLOCK)
     # An index outside its window (or the plane) matches no thread: it is dropped, never
     # written out of bounds.
     _backward_cuda_kernel[blocks, THREADS_PER_BLOCK](

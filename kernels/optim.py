@@ -61,10 +61,11 @@ DEFAULT_VERSION = 1
 
 
 # ---------------------------------------------------------------- one element's update
-# Each formula is written once, as an inlined @njit function that both twins call: the CPU
-# twin from a parallel loop, the CUDA kernel from a grid-stride loop (numba compiles it for
-# the GPU where a kernel calls it). The twins cannot drift apart. Literals are float32 so
-# that nothing is promoted to float64 on the GPU.
+# Each update is written once, as an inlined @njit function that reads element i of the
+# arrays and writes back the ones the options use; both twins run it: the CPU twin from a
+# parallel loop, the CUDA kernel from a grid-stride loop (as a device function compiled from
+# the same Python function, see the loops). The twins cannot drift apart. Literals are float32 so that nothing is
+# promoted to float64 on the GPU.
 
 @njit(inline="always")
 def _lerp(start, end, weight):
@@ -93,10 +94,11 @@ def _gradient(g, p, weight_decay, maximize):
 
 
 @njit(inline="always")
-def _sgd_update(p, g, b, lr, momentum, one_minus_dampening, weight_decay, nesterov, maximize,
-                first_step):
-    """(new param, new momentum buffer) of one element."""
-    g = _gradient(g, p, weight_decay, maximize)
+def _sgd_update(i, param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov,
+                maximize, first_step):
+    """Element i of param, and of buf (written only when momentum != 0)."""
+    p, b = param[i], buf[i]
+    g = _gradient(grad[i], p, weight_decay, maximize)
     if momentum != float32(0.0):
         if first_step:
             b = g
@@ -106,17 +108,22 @@ def _sgd_update(p, g, b, lr, momentum, one_minus_dampening, weight_decay, nester
             g = g + momentum * b
         else:
             g = b
-    return p - lr * g, b
+    param[i] = p - lr * g
+    if momentum != float32(0.0):
+        buf[i] = b
 
 
 @njit(inline="always")
-def _adam_update(p, g, m, v, v_max, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay,
-                 param_scale, step_size, bias_correction2_sqrt, amsgrad, maximize):
-    """(new param, exp_avg, exp_avg_sq, max_exp_avg_sq) of one element. param_scale is
-    AdamW's decoupled decay 1 - lr * weight_decay (1 otherwise, weight_decay then coupled)."""
+def _adam_update(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, beta2,
+                 one_minus_beta2, eps, weight_decay, param_scale, step_size,
+                 bias_correction2_sqrt, amsgrad, maximize):
+    """Element i of param, exp_avg, exp_avg_sq and (amsgrad only) max_exp_avg_sq. param_scale
+    is AdamW's decoupled decay 1 - lr * weight_decay (1 otherwise, weight_decay then
+    coupled)."""
+    p, m, v, v_max = param[i], exp_avg[i], exp_avg_sq[i], max_exp_avg_sq[i]
     if param_scale != float32(1.0):
         p = p * param_scale
-    g = _gradient(g, p, weight_decay, maximize)
+    g = _gradient(grad[i], p, weight_decay, maximize)
     m = _lerp(m, g, one_minus_beta1)
     v = v * beta2 + one_minus_beta2 * g * g
     if amsgrad:
@@ -124,14 +131,18 @@ def _adam_update(p, g, m, v, v_max, one_minus_beta1, beta2, one_minus_beta2, eps
         denom = math.sqrt(v_max) / bias_correction2_sqrt + eps
     else:
         denom = math.sqrt(v) / bias_correction2_sqrt + eps
-    return p - step_size * m / denom, m, v, v_max
+    param[i], exp_avg[i], exp_avg_sq[i] = p - step_size * m / denom, m, v
+    if amsgrad:
+        max_exp_avg_sq[i] = v_max
 
 
 @njit(inline="always")
-def _rmsprop_update(p, g, sq, ga, b, lr, alpha, one_minus_alpha, eps, weight_decay, momentum,
-                    centered, maximize):
-    """(new param, square_avg, grad_avg, momentum_buffer) of one element."""
-    g = _gradient(g, p, weight_decay, maximize)
+def _rmsprop_update(i, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
+                    one_minus_alpha, eps, weight_decay, momentum, centered, maximize):
+    """Element i of param, square_avg, grad_avg (only when centered) and momentum_buffer
+    (only when momentum > 0)."""
+    p, sq, ga, b = param[i], square_avg[i], grad_avg[i], momentum_buffer[i]
+    g = _gradient(grad[i], p, weight_decay, maximize)
     sq = sq * alpha + one_minus_alpha * g * g
     if centered:
         ga = _lerp(ga, g, one_minus_alpha)
@@ -144,48 +155,61 @@ def _rmsprop_update(p, g, sq, ga, b, lr, alpha, one_minus_alpha, eps, weight_dec
         p = p - lr * b
     else:
         p = p - lr * g / avg
-    return p, sq, ga, b
+    param[i], square_avg[i] = p, sq
+    if centered:
+        grad_avg[i] = ga
+    if momentum > float32(0.0):
+        momentum_buffer[i] = b
 
 
 @njit(inline="always")
-def _adagrad_update(p, g, s, clr, weight_decay, eps, maximize):
-    """(new param, new state_sum) of one element."""
-    g = _gradient(g, p, weight_decay, maximize)
-    s = s + g * g
-    return p - clr * g / (math.sqrt(s) + eps), s
+def _adagrad_update(i, param, grad, state_sum, clr, weight_decay, eps, maximize):
+    """Element i of param and state_sum."""
+    p = param[i]
+    g = _gradient(grad[i], p, weight_decay, maximize)
+    s = state_sum[i] + g * g
+    param[i], state_sum[i] = p - clr * g / (math.sqrt(s) + eps), s
 
 
 @njit(inline="always")
-def _adadelta_update(p, g, sq, acc, lr, rho, one_minus_rho, eps, weight_decay, maximize):
-    """(new param, square_avg, acc_delta) of one element."""
-    g = _gradient(g, p, weight_decay, maximize)
-    sq = sq * rho + one_minus_rho * g * g
+def _adadelta_update(i, param, grad, square_avg, acc_delta, lr, rho, one_minus_rho, eps,
+                     weight_decay, maximize):
+    """Element i of param, square_avg and acc_delta."""
+    p = param[i]
+    g = _gradient(grad[i], p, weight_decay, maximize)
+    sq = square_avg[i] * rho + one_minus_rho * g * g
+    acc = acc_delta[i]
     delta = math.sqrt(acc + eps) / math.sqrt(sq + eps) * g
     acc = acc * rho + one_minus_rho * delta * delta
-    return p - lr * delta, sq, acc
+    param[i], square_avg[i], acc_delta[i] = p - lr * delta, sq, acc
 
 
 # ---------------------------------------------------------------- the loops
+# One call per element: the loops differ only in how they spread the elements (a prange, a
+# grid-stride loop), never in what they do to one.
+#
+# The kernels call the same Python functions compiled as CUDA device functions: the simulator
+# runs a kernel as Python on array objects of its own, which @njit code cannot take.
+_sgd_update_gpu, _adam_update_gpu, _rmsprop_update_gpu, _adagrad_update_gpu, \
+    _adadelta_update_gpu = (cuda.jit(device=True, inline="always")(f.py_func) for f in (
+        _sgd_update, _adam_update, _rmsprop_update, _adagrad_update, _adadelta_update))
+
 
 @cuda_kernel("void(float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, "
              "int32, int32, int32)")
 def _sgd_step_kernel(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay,
                      nesterov, maximize, first_step):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
-        param[i], b = _sgd_update(param[i], grad[i], buf[i], lr, momentum, one_minus_dampening,
-                                  weight_decay, nesterov, maximize, first_step)
-        if momentum != float32(0.0):
-            buf[i] = b
+        _sgd_update_gpu(i, param, grad, buf, lr, momentum, one_minus_dampening, weight_decay,
+                        nesterov, maximize, first_step)
 
 
 @njit(parallel=True, cache=True)
 def _sgd_step_njit(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov,
                    maximize, first_step):
     for i in prange(param.size):
-        param[i], b = _sgd_update(param[i], grad[i], buf[i], lr, momentum, one_minus_dampening,
-                                  weight_decay, nesterov, maximize, first_step)
-        if momentum != float32(0.0):
-            buf[i] = b
+        _sgd_update(i, param, grad, buf, lr, momentum, one_minus_dampening, weight_decay,
+                    nesterov, maximize, first_step)
 
 
 @cuda_kernel("void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], "
@@ -195,12 +219,9 @@ def _adam_step_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minu
                       one_minus_beta2, eps, weight_decay, param_scale, step_size,
                       bias_correction2_sqrt, amsgrad, maximize):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
-        param[i], exp_avg[i], exp_avg_sq[i], v_max = _adam_update(
-            param[i], grad[i], exp_avg[i], exp_avg_sq[i], max_exp_avg_sq[i], one_minus_beta1,
-            beta2, one_minus_beta2, eps, weight_decay, param_scale, step_size,
-            bias_correction2_sqrt, amsgrad, maximize)
-        if amsgrad:
-            max_exp_avg_sq[i] = v_max
+        _adam_update_gpu(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1,
+                         beta2, one_minus_beta2, eps, weight_decay, param_scale, step_size,
+                         bias_correction2_sqrt, amsgrad, maximize)
 
 
 @njit(parallel=True, cache=True)
@@ -208,12 +229,9 @@ def _adam_step_njit(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_
                     one_minus_beta2, eps, weight_decay, param_scale, step_size,
                     bias_correction2_sqrt, amsgrad, maximize):
     for i in prange(param.size):
-        param[i], exp_avg[i], exp_avg_sq[i], v_max = _adam_update(
-            param[i], grad[i], exp_avg[i], exp_avg_sq[i], max_exp_avg_sq[i], one_minus_beta1,
-            beta2, one_minus_beta2, eps, weight_decay, param_scale, step_size,
-            bias_correction2_sqrt, amsgrad, maximize)
-        if amsgrad:
-            max_exp_avg_sq[i] = v_max
+        _adam_update(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1,
+                     beta2, one_minus_beta2, eps, weight_decay, param_scale, step_size,
+                     bias_correction2_sqrt, amsgrad, maximize)
 
 
 @cuda_kernel("void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], "
@@ -221,40 +239,28 @@ def _adam_step_njit(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_
 def _rmsprop_step_kernel(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
                          one_minus_alpha, eps, weight_decay, momentum, centered, maximize):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
-        param[i], square_avg[i], ga, b = _rmsprop_update(
-            param[i], grad[i], square_avg[i], grad_avg[i], momentum_buffer[i], lr, alpha,
-            one_minus_alpha, eps, weight_decay, momentum, centered, maximize)
-        if centered:
-            grad_avg[i] = ga
-        if momentum > float32(0.0):
-            momentum_buffer[i] = b
+        _rmsprop_update_gpu(i, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
+                            one_minus_alpha, eps, weight_decay, momentum, centered, maximize)
 
 
 @njit(parallel=True, cache=True)
 def _rmsprop_step_njit(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
                        one_minus_alpha, eps, weight_decay, momentum, centered, maximize):
     for i in prange(param.size):
-        param[i], square_avg[i], ga, b = _rmsprop_update(
-            param[i], grad[i], square_avg[i], grad_avg[i], momentum_buffer[i], lr, alpha,
-            one_minus_alpha, eps, weight_decay, momentum, centered, maximize)
-        if centered:
-            grad_avg[i] = ga
-        if momentum > float32(0.0):
-            momentum_buffer[i] = b
+        _rmsprop_update(i, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
+                        one_minus_alpha, eps, weight_decay, momentum, centered, maximize)
 
 
 @cuda_kernel("void(float32[::1], float32[::1], float32[::1], float32, float32, float32, int32)")
 def _adagrad_step_kernel(param, grad, state_sum, clr, weight_decay, eps, maximize):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
-        param[i], state_sum[i] = _adagrad_update(param[i], grad[i], state_sum[i], clr,
-                                                 weight_decay, eps, maximize)
+        _adagrad_update_gpu(i, param, grad, state_sum, clr, weight_decay, eps, maximize)
 
 
 @njit(parallel=True, cache=True)
 def _adagrad_step_njit(param, grad, state_sum, clr, weight_decay, eps, maximize):
     for i in prange(param.size):
-        param[i], state_sum[i] = _adagrad_update(param[i], grad[i], state_sum[i], clr,
-                                                 weight_decay, eps, maximize)
+        _adagrad_update(i, param, grad, state_sum, clr, weight_decay, eps, maximize)
 
 
 @cuda_kernel("void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, "
@@ -262,18 +268,16 @@ def _adagrad_step_njit(param, grad, state_sum, clr, weight_decay, eps, maximize)
 def _adadelta_step_kernel(param, grad, square_avg, acc_delta, lr, rho, one_minus_rho, eps,
                           weight_decay, maximize):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
-        param[i], square_avg[i], acc_delta[i] = _adadelta_update(
-            param[i], grad[i], square_avg[i], acc_delta[i], lr, rho, one_minus_rho, eps,
-            weight_decay, maximize)
+        _adadelta_update_gpu(i, param, grad, square_avg, acc_delta, lr, rho, one_minus_rho, eps,
+                             weight_decay, maximize)
 
 
 @njit(parallel=True, cache=True)
 def _adadelta_step_njit(param, grad, square_avg, acc_delta, lr, rho, one_minus_rho, eps,
                         weight_decay, maximize):
     for i in prange(param.size):
-        param[i], square_avg[i], acc_delta[i] = _adadelta_update(
-            param[i], grad[i], square_avg[i], acc_delta[i], lr, rho, one_minus_rho, eps,
-            weight_decay, maximize)
+        _adadelta_update(i, param, grad, square_avg, acc_delta, lr, rho, one_minus_rho, eps,
+                         weight_decay, maximize)
 
 
 # ---------------------------------------------------------------- checks and launches

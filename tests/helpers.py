@@ -3,12 +3,18 @@
     rand(rng, *shape)        uniform [-1, 1) float32, never zeros
     poisoned(shape, dtype)   NaN (or an integer sentinel) for a kernel to overwrite
     assert_close(a, b, tol)  max |a - b| / max |b| in float64 under tol, a finite
+    check_launch(launcher, args, expected)
+                             a CUDA launcher run on device copies into poisoned outputs,
+                             against its CPU twin's result (tests/cudasim only)
+    bad_calls(match, twins, table)
+                             parametrize cases: each twin given each bad call of the table
     check_op(gc_fn, torch_fn, inputs)
                              an op's forward and every input gradient against PyTorch in
                              float64 (tinygrad's helper_test_op for gpucnn): torch_fn defaults
                              to gc_fn, for the ops written the same way in both
 """
 import numpy as np
+import pytest
 import torch
 
 import gpucnn as gc
@@ -65,3 +71,39 @@ def check_op(gc_fn, torch_fn, inputs, device="cpu", tol=1e-4, grad_tol=1e-4, see
         assert g.grad.device == device
         assert_close(g.grad.numpy(), t.grad.numpy(), grad_tol, f"gradient of input {i}")
     return out
+
+
+def check_launch(launcher, args, expected, tol=None, what="", **kwargs):
+    """Launch a CUDA launcher and compare what it writes with its CPU twin's result.
+
+    Every NumPy array in args is copied to the device; anything else (a shape, a number, a
+    device array) is passed as it is. expected is the twin's array, or a dict of them keyed by
+    the launcher's output keywords ({"out": y, "indices": idx}): each output is a device array
+    of that shape and dtype poisoned by `poisoned`, passed by keyword, and the launcher must
+    return it (a dict's outputs in its order). Compared exactly when tol is None, else with
+    assert_close(tol). Returns the device output, or a tuple of them for a dict."""
+    from numba import cuda   # here, not at the top: only tests/cudasim may import numba.cuda
+
+    expected_by_key = expected if isinstance(expected, dict) else {"out": expected}
+    outputs = {key: cuda.to_device(poisoned(e.shape, e.dtype))
+               for key, e in expected_by_key.items()}
+    device_args = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in args]
+    got = launcher(*device_args, **outputs, **kwargs)
+    got = tuple(got) if isinstance(expected, dict) else (got,)
+    assert len(got) == len(outputs) and all(g is o for g, o in zip(got, outputs.values())), \
+        f"{what}: the launcher did not return the outputs it was given"
+    for (key, want), output in zip(expected_by_key.items(), outputs.values()):
+        if tol is None:
+            np.testing.assert_array_equal(output.copy_to_host(), want, err_msg=f"{what} {key}")
+        else:
+            assert_close(output.copy_to_host(), want, tol, f"{what} {key}")
+    return tuple(outputs.values()) if isinstance(expected, dict) else outputs["out"]
+
+
+def bad_calls(match, twins, table, extra=()):
+    """pytest.param(twin, extra, match, error, call) for each twin and each row (name, error,
+    call) of table, id "twin-name": call(twin, *extra) must raise error, its message holding
+    match (a regular expression), or the twin's own name when match is None."""
+    return [pytest.param(twin, extra, match or twin.__name__, error, call,
+                         id=f"{twin.__name__}-{name}")
+            for twin in twins for name, error, call in table]

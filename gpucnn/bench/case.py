@@ -75,6 +75,12 @@ def lazy(build):
     return get
 
 
+def lazy_sets(hosts, convert):
+    """lazy() of the host input sets with each array converted for a reference library
+    (env.torch_tensor, env.cupy_array); an absent operand (None) stays None."""
+    return lazy(lambda: [tuple(None if a is None else convert(a) for a in h) for h in hosts])
+
+
 def sets_for(env, set_bytes: int) -> int:
     """How many input sets to cycle through so that together they outgrow the caches.
 

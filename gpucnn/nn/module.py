@@ -13,13 +13,21 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import backend
-from ..devices import resolve as resolve_device
+from ..devices import cuda_name, resolve as resolve_device
 from ..tensor import Tensor
 from . import hooks
 from .parameter import Parameter
 from .summary import summarize
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _registrable(name, value, kind, role, expected):
+    """value, if it may replace the registered `role` `name`: None or a `kind`."""
+    if value is not None and not isinstance(value, kind):
+        raise TypeError(f"cannot assign '{type(value).__name__}' as {role} {name!r} "
+                        f"({expected} or None expected)")
+    return value
 
 
 class StateDictError(ValueError):
@@ -55,21 +63,15 @@ class Module:
         elif isinstance(value, Module):
             self._forget(name, keep="_modules")
             self._modules[name] = value
+        # A name already registered keeps its registry: only its own kind or None goes there.
         elif name in self._parameters:
-            if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter {name!r} "
-                                f"(gpucnn.nn.Parameter or None expected)")
-            self._parameters[name] = None
+            self._parameters[name] = _registrable(name, value, Parameter, "parameter",
+                                                  "gpucnn.nn.Parameter")
         elif name in self._buffers:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer {name!r} "
-                                f"(gpucnn.Tensor or None expected)")
-            self._buffers[name] = value
+            self._buffers[name] = _registrable(name, value, Tensor, "buffer", "gpucnn.Tensor")
         elif name in self._modules:
-            if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
-                                f"{name!r} (gpucnn.nn.Module or None expected)")
-            self._modules[name] = None
+            self._modules[name] = _registrable(name, value, Module, "child module",
+                                               "gpucnn.nn.Module")
         object.__setattr__(self, name, value)
 
     def _forget(self, name, keep):
@@ -238,8 +240,7 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else
-                       (f"cuda:{device}" if isinstance(device, int) else device))
+        return self.to(cuda_name(device))
 
     def float(self):
         return self.to(dtypes.float32)

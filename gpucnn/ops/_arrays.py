@@ -40,6 +40,12 @@ def view(array, shape, strides_, offset=0):
     return _views.as_strided(array, shape, strides_, offset)
 
 
+def permuted(array, order):
+    """A view of `array` with its dims in `order` (no copy)."""
+    strides_ = strides(array)
+    return view(array, [array.shape[d] for d in order], [strides_[d] for d in order])
+
+
 def broadcast_shapes(op: str, *shapes) -> tuple:
     ndim = max(len(s) for s in shapes)
     result = []
@@ -153,9 +159,7 @@ def reduce(kernels, op, x, dims):
     x_strides = strides(x)
     kept_group, reduced_group = _group(x.shape, x_strides, kept), _group(x.shape, x_strides, dims)
     if kept_group is None or reduced_group is None:
-        order = kept + dims
-        moved = view(x, [x.shape[d] for d in order], [x_strides[d] for d in order])
-        copy = contiguous(kernels, moved)
+        copy = contiguous(kernels, permuted(x, kept + dims))
         n_kept = int(np.prod(out_shape, dtype=np.int64))
         n_reduced = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
         x4 = view(copy, (1, n_kept, 1, n_reduced), (0, n_reduced, 0, 1))

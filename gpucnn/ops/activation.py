@@ -8,9 +8,7 @@ from .arithmetic import Elementwise
 
 class ReLU(Elementwise):
     name, code, saves = "relu", M.U_RELU, (0,)
-
-    def backward(self, g):
-        return self.bin(M.B_RELU_GRAD, g, self.x)
+    grad_code = M.B_RELU_GRAD
 
 
 class IntegerReLU(Elementwise):
@@ -20,51 +18,37 @@ class IntegerReLU(Elementwise):
 
 class Sigmoid(Elementwise):
     name, code, float_result, saves_output = "sigmoid", M.U_SIGMOID, True, True
-
-    def backward(self, g):
-        return self.bin(M.B_SIGMOID_GRAD, g, self.y)
+    grad_code = M.B_SIGMOID_GRAD
 
 
 class Tanh(Elementwise):
     name, code, float_result, saves_output = "tanh", M.U_TANH, True, True
-
-    def backward(self, g):
-        return self.bin(M.B_TANH_GRAD, g, self.y)
+    grad_code = M.B_TANH_GRAD
 
 
 class LeakyReLU(Elementwise):
     name, code, saves = "leaky_relu", M.U_LEAKY_RELU, (0,)   # p: negative slope
-
-    def backward(self, g):
-        return self.bin(M.B_LEAKY_RELU_GRAD, g, self.x, self.p)
+    grad_code = M.B_LEAKY_RELU_GRAD
 
 
 class ELU(Elementwise):
     name, code, saves = "elu", M.U_ELU, (0,)   # p: alpha
-
-    def backward(self, g):
-        return self.bin(M.B_ELU_GRAD, g, self.x, self.p)
+    grad_code = M.B_ELU_GRAD
 
 
 class GELU(Elementwise):
     name, code, saves = "gelu", M.U_GELU, (0,)
-
-    def backward(self, g):
-        return self.bin(M.B_GELU_GRAD, g, self.x)
+    grad_code = M.B_GELU_GRAD
 
 
 class GELUTanh(Elementwise):
     name, code, saves = "gelu", M.U_GELU_TANH, (0,)
-
-    def backward(self, g):
-        return self.bin(M.B_GELU_TANH_GRAD, g, self.x)
+    grad_code = M.B_GELU_TANH_GRAD
 
 
 class SiLU(Elementwise):
     name, code, saves = "silu", M.U_SILU, (0,)
-
-    def backward(self, g):
-        return self.bin(M.B_SILU_GRAD, g, self.x)
+    grad_code = M.B_SILU_GRAD
 
 
 def _floating(op, x):

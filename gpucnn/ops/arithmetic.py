@@ -29,11 +29,14 @@ class Elementwise(Function):
     """y = f(x; p, q) for one tensor x and the op's scalars p, q (map_ops.U_* `code`).
 
     float_result: integer inputs become float32 first (exp, log, sigmoid ... as PyTorch).
-    Subclasses that need x or y in backward say so with `saves = (0,)` / `saves_output`."""
+    Subclasses that need x or y in backward say so with `saves = (0,)` / `saves_output`.
+    One whose derivative is a single map_ops.B_*_GRAD kernel names it as `grad_code` instead
+    of writing backward (see backward below)."""
     float_inputs = False
     strided_inputs = True
     saves = ()
     code = None
+    grad_code = None
     float_result = False
 
     def forward(self, x, p=0, q=0, dtype=None):
@@ -47,6 +50,14 @@ class Elementwise(Function):
         self.x = x if self.saves else None
         self.y = y if self.saves_output else None
         return A.cast(self.kernels, y, dtype.numpy)
+
+    def backward(self, g):
+        """grad_code(g, y or x; p, q): the kernel reads the saved output when the op saves it
+        (sigmoid, sqrt ...), else the saved input (relu, clamp ...); ops without p or q pass 0."""
+        if self.grad_code is None:
+            return super().backward(g)
+        return self.bin(self.grad_code, g, self.y if self.saves_output else self.x,
+                        self.p, self.q)
 
     def un(self, code, x, p=0, q=0):
         return A.unary(self.kernels, code, x, p, q)
@@ -257,11 +268,15 @@ class ScalarOp(Elementwise):
     """x OP p for a Python number p (map_ops.U_* `code`), in the promoted dtype."""
 
 
-class AddScalar(ScalarOp):
-    name, code = "add", M.U_ADD
+class UnitSlopeScalarOp(ScalarOp):
+    """x + p and x mod p: the derivative in x is 1 (almost everywhere), so g passes through."""
 
     def backward(self, g):
         return g
+
+
+class AddScalar(UnitSlopeScalarOp):
+    name, code = "add", M.U_ADD
 
 
 class MulScalar(ScalarOp):
@@ -323,11 +338,8 @@ class RFloorDivideScalar(FloorDivideScalar):
     code = M.U_RFLOORDIV
 
 
-class RemainderScalar(ScalarOp):
+class RemainderScalar(UnitSlopeScalarOp):
     name, code = "remainder", M.U_REMAINDER
-
-    def backward(self, g):
-        return g
 
 
 class RRemainderScalar(ScalarOp):
@@ -340,9 +352,7 @@ class RRemainderScalar(ScalarOp):
 
 class Clamp(ScalarOp):
     name, code, saves = "clamp", M.U_CLAMP, (0,)
-
-    def backward(self, g):
-        return self.bin(M.B_CLAMP_GRAD, g, self.x, self.p, self.q)
+    grad_code = M.B_CLAMP_GRAD
 
 
 def _scalar_op(cls, x, p, q=0, dtype=None):
@@ -493,16 +503,12 @@ class Expm1(Elementwise):
 
 class Sqrt(Elementwise):
     name, code, float_result, saves_output = "sqrt", M.U_SQRT, True, True
-
-    def backward(self, g):
-        return self.bin(M.B_SQRT_GRAD, g, self.y)
+    grad_code = M.B_SQRT_GRAD
 
 
 class Rsqrt(Elementwise):
     name, code, float_result, saves_output = "rsqrt", M.U_RSQRT, True, True
-
-    def backward(self, g):
-        return self.bin(M.B_RSQRT_GRAD, g, self.y)
+    grad_code = M.B_RSQRT_GRAD
 
 
 class Reciprocal(Elementwise):

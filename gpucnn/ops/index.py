@@ -186,6 +186,13 @@ def _offsets(kernels, arrays, dims, strides):
     return A.contiguous(kernels, total)
 
 
+def _block_to_front(array, start, size):
+    """A view of `array` with dims [start, start + size) moved first, the rest in order."""
+    ndim = len(array.shape)
+    return A.permuted(array, list(range(start, start + size)) + list(range(start))
+                      + list(range(start + size, ndim)))
+
+
 class Geometry:
     """Where an advanced index reads in an array `v` (the view after slices and None)."""
 
@@ -206,18 +213,10 @@ class Geometry:
 
     def to_batch_first(self, array):
         """A result-shaped array seen as batch + rest (a permutation view)."""
-        nb, lead = len(self.batch), self.lead
-        order = list(range(lead, lead + nb)) + list(range(lead)) + \
-            list(range(lead + nb, len(array.shape)))
-        strides = A.strides(array)
-        return A.view(array, [array.shape[d] for d in order], [strides[d] for d in order])
+        return _block_to_front(array, self.lead, len(self.batch))
 
     def from_batch_first(self, array):
-        nb, lead = len(self.batch), self.lead
-        order = list(range(nb, nb + lead)) + list(range(nb)) + \
-            list(range(nb + lead, len(array.shape)))
-        strides = A.strides(array)
-        return A.view(array, [array.shape[d] for d in order], [strides[d] for d in order])
+        return _block_to_front(array, len(self.batch), self.lead)
 
     def storage(self, kernels, v):
         """(1-D view over v's memory, offsets, rest shape, rest strides) for the kernels;

@@ -27,11 +27,7 @@ class Adadelta(Optimizer):
         return {"step", "square_avg", "acc_delta"}
 
     def _update(self, g, index, param, grad):
-        state = self.state[param]
-        if not state:
-            state["step"] = self._new_step()
-            state["square_avg"] = self._zeros(param)
-            state["acc_delta"] = self._zeros(param)
+        state = self._state_of(param, ("square_avg", "acc_delta"))
         self._advance(state)   # counted, as torch does; the update does not use it
         backend(param.device).kernels.adadelta_step(
             param._array, grad, state["square_avg"]._array, state["acc_delta"]._array, g["lr"],

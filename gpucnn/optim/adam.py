@@ -42,13 +42,8 @@ class Adam(Optimizer):
         return needed | {"max_exp_avg_sq"} if group["amsgrad"] else needed
 
     def _update(self, g, index, param, grad):
-        state = self.state[param]
-        if not state:
-            state["step"] = self._new_step()
-            state["exp_avg"] = self._zeros(param)
-            state["exp_avg_sq"] = self._zeros(param)
-            if g["amsgrad"]:
-                state["max_exp_avg_sq"] = self._zeros(param)
+        state = self._state_of(param, ("exp_avg", "exp_avg_sq")
+                               + (("max_exp_avg_sq",) if g["amsgrad"] else ()))
         step = self._advance(state)
         beta1, beta2 = g["betas"]
         max_exp_avg_sq = self._buffer(state, "max_exp_avg_sq", index) if g["amsgrad"] else None

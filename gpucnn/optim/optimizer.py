@@ -251,6 +251,16 @@ class Optimizer:
         array = backend(param.device).full(tuple(param.shape), float(value))
         return Tensor._from_array(array, param.device)
 
+    def _state_of(self, param, zero_names):
+        """param's state, made at its first step as torch makes it: the step count, then a
+        zero tensor of param's shape per name, in that order (the state_dict's order)."""
+        state = self.state[param]
+        if not state:
+            state["step"] = self._new_step()
+            for name in zero_names:
+                state[name] = self._zeros(param)
+        return state
+
     @staticmethod
     def _new_step():
         """torch's step counter: a float32 scalar on the host."""

@@ -33,14 +33,9 @@ class RMSprop(Optimizer):
                 | ({"grad_avg"} if group["centered"] else set()))
 
     def _update(self, g, index, param, grad):
-        state = self.state[param]
-        if not state:
-            state["step"] = self._new_step()
-            state["square_avg"] = self._zeros(param)
-            if g["momentum"] > 0:
-                state["momentum_buffer"] = self._zeros(param)
-            if g["centered"]:
-                state["grad_avg"] = self._zeros(param)
+        state = self._state_of(param, ("square_avg",)
+                               + (("momentum_buffer",) if g["momentum"] > 0 else ())
+                               + (("grad_avg",) if g["centered"] else ()))
         self._advance(state)   # counted, as torch does; the update does not use it
         buf = self._buffer(state, "momentum_buffer", index) if g["momentum"] > 0 else None
         grad_avg = self._buffer(state, "grad_avg", index) if g["centered"] else None

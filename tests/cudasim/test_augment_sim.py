@@ -11,7 +11,8 @@ import gpucnn as gc
 import gpucnn.transforms as T
 import gpucnn.utils.data as gud
 from gpucnn.generator import Generator
-from gpucnn.kernels import augment, elementwise, index, random, reduce
+from gpucnn.kernels import augment
+from tests.cudasim.small_geometry import grid_stride, shrink_engine_blocks
 from tests.helpers import poisoned, rand
 
 
@@ -20,19 +21,11 @@ def small_blocks(monkeypatch):
     if config.ENABLE_CUDASIM:
         monkeypatch.setattr(augment, "THREADS_X", 4)
         monkeypatch.setattr(augment, "THREADS_Y", 2)
-        for module in (elementwise, index, random):
-            monkeypatch.setattr(module, "THREADS", 32)
-        monkeypatch.setattr(reduce, "THREADS", 16)
-        monkeypatch.setattr(reduce, "COLUMN_OUTPUTS", 4)
-        monkeypatch.setattr(reduce, "COLUMN_LANES", 4)
+    shrink_engine_blocks(monkeypatch)
 
 
-@pytest.fixture(params=[False, True], ids=["one-pass", "grid-stride"])
-def stride(request, monkeypatch):
-    """MAX_GRID = 1 leaves one block per grid dimension: every loop strides."""
-    if request.param:
-        monkeypatch.setattr(augment, "MAX_GRID", 1)
-    return request.param
+# MAX_GRID = 1 leaves one block per grid dimension: every loop strides.
+stride = grid_stride(augment, "MAX_GRID", 1)
 
 
 # (id, x shape, size, padding (top, bottom, left, right)): crops 5-7 wide over blocks 4 wide

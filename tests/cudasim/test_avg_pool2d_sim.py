@@ -15,7 +15,7 @@ from numba.cuda import config
 from gpucnn.kernels import avg_pool2d as K
 from tests.engine.test_pooling import (POOL_CASES, check_empty, check_indices,
                                        check_nan_and_ties, check_strided_input, run_pool_case)
-from tests.helpers import poisoned, rand
+from tests.helpers import check_launch, poisoned, rand
 
 SIM_THREADS = 32
 
@@ -61,12 +61,8 @@ def test_avg_pool_matches_cpu_twins(case):
     dy = rand(rng, *y_cpu.shape)
     dx_cpu = K.avg_pool2d_backward_cpu(dy, x.shape, *args)
 
-    out = device_poisoned(y_cpu.shape)
-    assert K.avg_pool2d_forward_cuda(cuda.to_device(x), *args, out=out) is out
-    np.testing.assert_array_equal(out.copy_to_host(), y_cpu)
-    dx_out = device_poisoned(x.shape)
-    assert K.avg_pool2d_backward_cuda(cuda.to_device(dy), x.shape, *args, out=dx_out) is dx_out
-    np.testing.assert_array_equal(dx_out.copy_to_host(), dx_cpu)
+    check_launch(K.avg_pool2d_forward_cuda, (x, *args), y_cpu, what="forward")
+    check_launch(K.avg_pool2d_backward_cuda, (dy, x.shape, *args), dx_cpu, what="backward")
 
 
 @pytest.mark.parametrize("case", ADAPTIVE_CASES, ids=[c[0] for c in ADAPTIVE_CASES])
@@ -78,12 +74,8 @@ def test_adaptive_avg_pool_matches_cpu_twins(case):
     dy = rand(rng, *y_cpu.shape)
     dx_cpu = K.adaptive_avg_pool2d_backward_cpu(dy, x.shape)
 
-    out = device_poisoned(y_cpu.shape)
-    assert K.adaptive_avg_pool2d_forward_cuda(cuda.to_device(x), size, out=out) is out
-    np.testing.assert_array_equal(out.copy_to_host(), y_cpu)
-    dx_out = device_poisoned(x.shape)
-    assert K.adaptive_avg_pool2d_backward_cuda(cuda.to_device(dy), x.shape, out=dx_out) is dx_out
-    np.testing.assert_array_equal(dx_out.copy_to_host(), dx_cpu)
+    check_launch(K.adaptive_avg_pool2d_forward_cuda, (x, size), y_cpu, what="forward")
+    check_launch(K.adaptive_avg_pool2d_backward_cuda, (dy, x.shape), dx_cpu, what="backward")
 
 
 @pytest.mark.parametrize("case", ADAPTIVE_CASES, ids=[c[0] for c in ADAPTIVE_CASES])
@@ -95,15 +87,10 @@ def test_adaptive_max_pool_matches_cpu_twins(case):
     dy = rand(rng, *y_cpu.shape)
     dx_cpu = K.adaptive_max_pool2d_backward_cpu(dy, idx_cpu, x.shape)
 
-    out, ind = device_poisoned(y_cpu.shape), device_poisoned(y_cpu.shape, np.int64)
-    y, idx = K.adaptive_max_pool2d_forward_cuda(cuda.to_device(x), size, out=out, indices=ind)
-    assert y is out and idx is ind
-    np.testing.assert_array_equal(y.copy_to_host(), y_cpu)
-    np.testing.assert_array_equal(idx.copy_to_host(), idx_cpu)
-    dx_out = device_poisoned(x.shape)
-    assert K.adaptive_max_pool2d_backward_cuda(cuda.to_device(dy), idx, x.shape,
-                                               out=dx_out) is dx_out
-    np.testing.assert_array_equal(dx_out.copy_to_host(), dx_cpu)
+    _, idx = check_launch(K.adaptive_max_pool2d_forward_cuda, (x, size),
+                          {"out": y_cpu, "indices": idx_cpu}, what="forward")
+    check_launch(K.adaptive_max_pool2d_backward_cuda, (dy, idx, x.shape), dx_cpu,
+                 what="backward")   # idx: the indices the CUDA forward wrote
 
 
 def test_cases_cover_several_and_partial_blocks():

@@ -19,7 +19,7 @@ from numba.cuda import config
 
 import gpucnn as gc
 from gpucnn.kernels import batch_norm as K
-from gpucnn.kernels import elementwise, index, random, reduce
+from tests.cudasim.small_geometry import shrink_engine_blocks
 from tests.engine import test_batch_norm as engine
 from tests.helpers import assert_close, poisoned, rand
 
@@ -31,11 +31,7 @@ def small(monkeypatch):
     monkeypatch.setattr(K, "MAX_CHANNEL_BLOCKS", 2)
     if config.ENABLE_CUDASIM:
         monkeypatch.setattr(K, "THREADS", 4)
-        for module in (elementwise, index, random):
-            monkeypatch.setattr(module, "THREADS", 32)
-        monkeypatch.setattr(reduce, "THREADS", 16)
-        monkeypatch.setattr(reduce, "COLUMN_OUTPUTS", 4)
-        monkeypatch.setattr(reduce, "COLUMN_LANES", 4)
+    shrink_engine_blocks(monkeypatch)
 
 
 # (id, (N, C, S))

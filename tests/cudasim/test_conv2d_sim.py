@@ -23,7 +23,7 @@ from gpucnn.kernels.conv2d import (
 )
 from gpucnn.kernels._views import as_strided
 from gpucnn.kernels.reduce import R_SUM, reduce_cpu, reduce_cuda
-from tests.helpers import assert_close, poisoned, rand
+from tests.helpers import assert_close, check_launch, poisoned, rand
 
 # name: (x_shape, w_shape, stride, padding (t, b, l, r), dilation, groups)
 CASES = {
@@ -58,12 +58,8 @@ def setup(name, rng):
 @pytest.mark.parametrize("name,version", CASE_VERSIONS)
 def test_forward(name, version, rng):
     geo, x, w, b, dy = setup(name, rng)
-    expected = conv2d_forward_cpu(x, w, b, *geo)
-    out = cuda.to_device(poisoned(expected.shape))
-    got = conv2d_forward_cuda(cuda.to_device(x), cuda.to_device(w), cuda.to_device(b), *geo,
-                              out=out, version=version)
-    assert got is out
-    assert_close(out.copy_to_host(), expected, what=f"forward v{version} {name}")
+    check_launch(conv2d_forward_cuda, (x, w, b, *geo), conv2d_forward_cpu(x, w, b, *geo),
+                 tol=1e-4, what=f"forward v{version} {name}", version=version)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -77,23 +73,17 @@ def test_forward_without_bias(version, rng):
 @pytest.mark.parametrize("name,version", CASE_VERSIONS)
 def test_backward_data(name, version, rng):
     geo, x, w, _, dy = setup(name, rng)
-    expected = conv2d_backward_data_cpu(dy, w, x.shape, *geo)
-    out = cuda.to_device(poisoned(x.shape))
-    got = conv2d_backward_data_cuda(cuda.to_device(dy), cuda.to_device(w), x.shape, *geo,
-                                    out=out, version=version)
-    assert got is out
-    assert_close(out.copy_to_host(), expected, what=f"backward data v{version} {name}")
+    check_launch(conv2d_backward_data_cuda, (dy, w, x.shape, *geo),
+                 conv2d_backward_data_cpu(dy, w, x.shape, *geo), tol=1e-4,
+                 what=f"backward data v{version} {name}", version=version)
 
 
 @pytest.mark.parametrize("name,version", CASE_VERSIONS)
 def test_backward_weight(name, version, rng):
     geo, x, w, _, dy = setup(name, rng)
-    expected = conv2d_backward_weight_cpu(x, dy, w.shape, *geo)
-    out = cuda.to_device(poisoned(w.shape))
-    got = conv2d_backward_weight_cuda(cuda.to_device(x), cuda.to_device(dy), w.shape, *geo,
-                                      out=out, version=version)
-    assert got is out
-    assert_close(out.copy_to_host(), expected, what=f"backward weight v{version} {name}")
+    check_launch(conv2d_backward_weight_cuda, (x, dy, w.shape, *geo),
+                 conv2d_backward_weight_cpu(x, dy, w.shape, *geo), tol=1e-4,
+                 what=f"backward weight v{version} {name}", version=version)
 
 
 @pytest.mark.parametrize("split_k", [2, 3, 50])

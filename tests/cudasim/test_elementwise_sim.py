@@ -9,17 +9,14 @@ from numba import cuda
 
 from gpucnn.kernels import elementwise as ew
 from gpucnn.kernels import map_ops as M
+from tests.cudasim.small_geometry import grid_stride
 from tests.helpers import assert_close, poisoned
 
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture(params=[False, True], ids=["one-pass", "grid-stride"])
-def stride(request, monkeypatch):
-    """With MAX_BLOCKS = 1 every launch below needs the grid-stride loop."""
-    if request.param:
-        monkeypatch.setattr(ew, "MAX_BLOCKS", 1)
-    return request.param
+# With MAX_BLOCKS = 1 every launch below needs the grid-stride loop.
+stride = grid_stride(ew, "MAX_BLOCKS", 1)
 
 
 def dev(a):

@@ -13,8 +13,9 @@ from numba.cuda import config
 
 import gpucnn as gc
 import gpucnn.nn.functional as F
-from gpucnn.kernels import elementwise, index, random, reduce, softmax_xent
+from gpucnn.kernels import softmax_xent
 from gpucnn.nn import init, utils
+from tests.cudasim.small_geometry import shrink_engine_blocks
 from tests.engine.test_losses import LOSS_CASES, run_loss_case
 
 # One case per loss and option family (the CPU tests run the whole product).
@@ -42,11 +43,8 @@ CASES = {case[0]: case for case in LOSS_CASES}
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     if config.ENABLE_CUDASIM:
-        for module in (elementwise, index, random, softmax_xent):
-            monkeypatch.setattr(module, "THREADS", 32)
-        monkeypatch.setattr(reduce, "THREADS", 16)
-        monkeypatch.setattr(reduce, "COLUMN_OUTPUTS", 4)
-        monkeypatch.setattr(reduce, "COLUMN_LANES", 4)
+        monkeypatch.setattr(softmax_xent, "THREADS", 32)
+    shrink_engine_blocks(monkeypatch)
 
 
 def test_the_sweep_names_existing_cases():

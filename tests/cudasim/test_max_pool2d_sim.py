@@ -11,7 +11,8 @@ from numba import cuda
 from gpucnn.kernels.max_pool2d import (THREADS_PER_BLOCK, max_pool2d_backward_cpu,
                                        max_pool2d_backward_cuda, max_pool2d_forward_cpu,
                                        max_pool2d_forward_cuda)
-from tests.helpers import poisoned, rand
+from tests.helpers import check_launch, rand
+from tests.kernels.test_max_pool2d import cpu_twins
 
 # Tiny shapes (the simulator runs one OS thread per CUDA thread) that still give several
 # blocks, a partial last block, overlap, padding and ceil_mode.
@@ -27,24 +28,12 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_forward_and_backward_match_cpu_twins(case):
-    _, shape, k, s, p, ceil = case
-    rng = np.random.default_rng(7)
-    x = rand(rng, *shape)
-    y_cpu, idx_cpu = max_pool2d_forward_cpu(x, k, s, p, ceil)
-    dy = rand(rng, *y_cpu.shape)
-    dx_cpu = max_pool2d_backward_cpu(dy, idx_cpu, x.shape, k, s, p, ceil)
-
-    out = cuda.to_device(poisoned(y_cpu.shape))
-    ind = cuda.to_device(poisoned(y_cpu.shape, np.int32))
-    y, idx = max_pool2d_forward_cuda(cuda.to_device(x), k, s, p, ceil, out=out, indices=ind)
-    assert y is out and idx is ind
-    np.testing.assert_array_equal(y.copy_to_host(), y_cpu)
-    np.testing.assert_array_equal(idx.copy_to_host(), idx_cpu)
-
-    dx_out = cuda.to_device(poisoned(x.shape))
-    dx = max_pool2d_backward_cuda(cuda.to_device(dy), idx, x.shape, k, s, p, ceil, out=dx_out)
-    assert dx is dx_out
-    np.testing.assert_array_equal(dx.copy_to_host(), dx_cpu)
+    k, s, p, ceil = case[2:]
+    x, dy, y_cpu, idx_cpu, dx_cpu = cpu_twins(case, 7)
+    _, idx = check_launch(max_pool2d_forward_cuda, (x, k, s, p, ceil),
+                          {"out": y_cpu, "indices": idx_cpu}, what="forward")
+    check_launch(max_pool2d_backward_cuda, (dy, idx, x.shape, k, s, p, ceil), dx_cpu,
+                 what="backward")   # idx: the indices the CUDA forward wrote
 
 
 def test_cases_cover_several_and_partial_blocks():

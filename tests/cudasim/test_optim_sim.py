@@ -10,6 +10,7 @@ from numba.cuda import config
 from gpucnn import optim as gc_optim
 from gpucnn.kernels import elementwise as ew
 from gpucnn.kernels import optim
+from tests.cudasim.small_geometry import grid_stride
 from tests.engine.test_optim import CASES, continue_together, copies, run_trajectory
 from tests.helpers import assert_close, poisoned, rand
 
@@ -24,12 +25,8 @@ def small_blocks(monkeypatch):
         monkeypatch.setattr(ew, "THREADS", 32)
 
 
-@pytest.fixture(params=[False, True], ids=["one-pass", "grid-stride"])
-def stride(request, monkeypatch):
-    """With MAX_BLOCKS = 2 the launchers' grid (grid_1d) covers 64 of the 77 elements."""
-    if request.param:
-        monkeypatch.setattr(ew, "MAX_BLOCKS", 2)
-    return request.param
+# With MAX_BLOCKS = 2 the launchers' grid (grid_1d) covers 64 of the 77 elements.
+stride = grid_stride(ew, "MAX_BLOCKS", 2)
 
 
 def dev(a):

@@ -15,10 +15,10 @@ so there only the launcher's thresholds change. test_full_size_blocks runs the r
 import numpy as np
 import pytest
 from numba import cuda
-from numba.cuda import config
 
 from gpucnn.kernels import _views
 from gpucnn.kernels import reduce as rd
+from tests.cudasim.small_geometry import shrink_reduce_blocks
 from tests.helpers import assert_close, poisoned
 
 OPS = (rd.R_SUM, rd.R_MAX, rd.R_MIN, rd.R_ARGMAX, rd.R_ARGMIN)
@@ -29,10 +29,7 @@ def small(monkeypatch):
     monkeypatch.setattr(rd, "GPU_BLOCKS", 8)
     monkeypatch.setattr(rd, "ROWS_MIN_CHUNK", 64)
     monkeypatch.setattr(rd, "COLUMNS_MIN_CHUNK", 16)
-    if config.ENABLE_CUDASIM:
-        monkeypatch.setattr(rd, "THREADS", 16)
-        monkeypatch.setattr(rd, "COLUMN_OUTPUTS", 4)
-        monkeypatch.setattr(rd, "COLUMN_LANES", 4)
+    shrink_reduce_blocks(monkeypatch)
 
 
 @pytest.fixture

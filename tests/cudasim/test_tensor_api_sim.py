@@ -3,22 +3,16 @@ the same code on gpucnn and torch, values and every gradient, and results that s
 "cuda". Blocks are made small here (in the simulator only: one OS thread per CUDA thread)."""
 import numpy as np
 import pytest
-from numba.cuda import config
 
 import gpucnn as gc
-from gpucnn.kernels import elementwise, index, random, reduce
+from tests.cudasim.small_geometry import shrink_engine_blocks
 from tests.engine.tensor_cases import GRAD_CASES, VALUE_CASES
 from tests.engine.test_tensor_api import run_grad_case, run_value_case
 
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
-    if config.ENABLE_CUDASIM:
-        for module in (elementwise, index, random):
-            monkeypatch.setattr(module, "THREADS", 32)
-        monkeypatch.setattr(reduce, "THREADS", 16)
-        monkeypatch.setattr(reduce, "COLUMN_OUTPUTS", 4)
-        monkeypatch.setattr(reduce, "COLUMN_LANES", 4)
+    shrink_engine_blocks(monkeypatch)
 
 
 @pytest.mark.parametrize("case", GRAD_CASES, ids=lambda c: c[0])

@@ -161,7 +161,8 @@ def test_sampler_and_batch_sampler_drive_the_loader_as_torch():
 
 # ================================================================ collation
 
-class Samples(gud.Dataset):
+class MadeSamples:
+    """n samples make(0), ..., make(n - 1): the body of a map-style dataset of either library."""
     def __init__(self, make, n=5):
         self.make, self.n = make, n
 
@@ -172,15 +173,12 @@ class Samples(gud.Dataset):
         return self.n
 
 
-class TorchSamples(tud.Dataset):
-    def __init__(self, make, n=5):
-        self.make, self.n = make, n
+class Samples(MadeSamples, gud.Dataset):
+    pass
 
-    def __getitem__(self, i):
-        return self.make(i)
 
-    def __len__(self):
-        return self.n
+class TorchSamples(MadeSamples, tud.Dataset):
+    pass
 
 
 SAMPLES = {
@@ -275,7 +273,8 @@ def test_workers_and_pin_memory_load_in_the_main_process():
     assert calls == [] and gud.get_worker_info() is None
 
 
-class Stream(gud.IterableDataset):
+class Range:
+    """0, ..., n - 1 with a length: the body of an iterable dataset of either library."""
     def __init__(self, n):
         self.n = n
 
@@ -286,15 +285,12 @@ class Stream(gud.IterableDataset):
         return self.n
 
 
-class TorchStream(tud.IterableDataset):
-    def __init__(self, n):
-        self.n = n
+class Stream(Range, gud.IterableDataset):
+    pass
 
-    def __iter__(self):
-        return iter(range(self.n))
 
-    def __len__(self):
-        return self.n
+class TorchStream(Range, tud.IterableDataset):
+    pass
 
 
 @pytest.mark.parametrize("batch_size,drop_last", [(3, False), (3, True), (None, False), (5, True)])

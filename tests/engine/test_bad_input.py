@@ -11,21 +11,6 @@ def t(*shape, requires_grad=False):
     return gc.tensor(np.random.default_rng(0).uniform(-1, 1, shape), requires_grad=requires_grad)
 
 
-@pytest.fixture
-def no_kernels(monkeypatch):
-    """Any kernel call fails the test: the error must come before dispatch."""
-    from gpucnn import backend
-
-    class Refuse:
-        def __getattr__(self, name):
-            raise AssertionError(f"kernel {name} ran despite bad input")
-
-    monkeypatch.setattr(backend.Backend, "kernels", property(lambda self: Refuse()))
-    backend._BACKENDS.clear()
-    yield
-    backend._BACKENDS.clear()
-
-
 def test_channel_mismatch(no_kernels):
     with pytest.raises(ValueError, match=r"conv2d: weight \(5, 3, 3, 3\) expects 3 input channels.*input \(2, 4, 8, 8\) has 4"):
         F.conv2d(t(2, 4, 8, 8), t(5, 3, 3, 3))

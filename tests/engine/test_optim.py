@@ -81,17 +81,23 @@ def assert_same_state(mine, torch_opt, ours, theirs, what, tol=TOL):
                 assert_close(got[key].numpy(), value.numpy(), tol, f"{what}: {i} {key}")
 
 
+def step_beside_torch(mine, reference, ours, theirs, all_grads, what, skip_at=None):
+    """Steps both optimizers on the same gradients (parameter 1 has none at step skip_at,
+    counted from 0) and compares parameters and state after every step."""
+    for step, grads in enumerate(all_grads):
+        set_grads(ours, theirs, grads, skip=1 if step == skip_at else None)
+        mine.step()
+        reference.step()
+        assert_same_state(mine, reference, ours, theirs, f"{what} step {step + 1}")
+
+
 def run_trajectory(name, hp, device="cpu", steps=STEPS, seed=0):
     """Steps both optimizers on the same gradients (parameter 1 has none at step 2) and
     compares parameters and state after every step."""
     ours, theirs = make_params(device, seed)
     mine = getattr(optim, name)(ours, **hp)
     reference = getattr(torch.optim, name)(theirs, **hp)
-    for step, grads in enumerate(gradients(seed + 1, steps)):
-        set_grads(ours, theirs, grads, skip=1 if step == 2 else None)
-        mine.step()
-        reference.step()
-        assert_same_state(mine, reference, ours, theirs, f"{name} step {step + 1}")
+    step_beside_torch(mine, reference, ours, theirs, gradients(seed + 1, steps), name, skip_at=2)
     return mine, ours
 
 
@@ -124,11 +130,7 @@ def test_two_groups_with_different_options(name):
     for ours_group, their_group in zip(mine.param_groups, reference.param_groups):
         assert {k: v for k, v in ours_group.items() if k != "params"} == \
             {k: v for k, v in their_group.items() if k != "params"}
-    for step, grads in enumerate(gradients(4)):
-        set_grads(ours, theirs, grads)
-        mine.step()
-        reference.step()
-        assert_same_state(mine, reference, ours, theirs, f"{name} step {step + 1}")
+    step_beside_torch(mine, reference, ours, theirs, gradients(4), name)
 
 
 def test_add_param_group_later():
@@ -139,11 +141,7 @@ def test_add_param_group_later():
     assert float(mine.state[ours[0]]["step"]) == 0.0
     mine.add_param_group({"params": ours[2], "lr": 0.2, "initial_accumulator_value": 1.0})
     reference.add_param_group({"params": theirs[2], "lr": 0.2, "initial_accumulator_value": 1.0})
-    for step, grads in enumerate(gradients(6)):
-        set_grads(ours, theirs, grads)
-        mine.step()
-        reference.step()
-        assert_same_state(mine, reference, ours, theirs, f"step {step + 1}")
+    step_beside_torch(mine, reference, ours, theirs, gradients(6), "Adagrad")
 
 
 def test_state_is_keyed_by_the_parameter_and_step_counts_like_torch():
@@ -237,11 +235,7 @@ def test_a_torch_state_dict_loads(case):
     mine = getattr(optim, name)(ours, lr=0.77)
     mine.load_state_dict(to_gpucnn(reference.state_dict()))
     assert mine.param_groups[0]["lr"] == reference.param_groups[0]["lr"]
-    for step, grads in enumerate(gradients(13, 3)):
-        set_grads(ours, theirs, grads)
-        mine.step()
-        reference.step()
-        assert_same_state(mine, reference, ours, theirs, f"after loading, step {step + 1}")
+    step_beside_torch(mine, reference, ours, theirs, gradients(13, 3), "after loading,")
 
 
 class TestLoadStateDictRefuses:

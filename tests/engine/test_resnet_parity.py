@@ -55,38 +55,40 @@ def test_logits_match_pytorch(mode):
     _assert_same_state(ours, twin, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def _train_step(model, opt, sched, cross_entropy, x, y):
+    """One step of either library: model, optimizer, scheduler, loss and batch all its own."""
+    opt.zero_grad()
+    loss = cross_entropy(model(x), y, label_smoothing=0.1)
+    loss.backward()
+    opt.step()
+    sched.step()
+    return loss.item()
+
+
+# optimizer: (class name in gc.optim and torch.optim, its options, OneCycleLR's max_lr)
+OPTIMIZERS = {
+    "sgd": ("SGD", dict(lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True), 0.05),
+    "adamw": ("AdamW", dict(lr=1e-3, weight_decay=0.05), 3e-3),
+}
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_training_steps_under_one_cycle_match_pytorch(optimizer):
     ours, twin = _pair(seed=3)
-    if optimizer == "sgd":
-        opt = gc.optim.SGD(ours.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4,
-                           nesterov=True)
-        topt = torch.optim.SGD(twin.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4,
-                               nesterov=True)
-    else:
-        opt = gc.optim.AdamW(ours.parameters(), lr=1e-3, weight_decay=0.05)
-        topt = torch.optim.AdamW(twin.parameters(), lr=1e-3, weight_decay=0.05)
+    name, options, max_lr = OPTIMIZERS[optimizer]
+    opt = getattr(gc.optim, name)(ours.parameters(), **options)
+    topt = getattr(torch.optim, name)(twin.parameters(), **options)
     steps = 5
-    sched = gc.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05 if optimizer == "sgd" else 3e-3,
-                                             total_steps=steps)
-    tsched = torch.optim.lr_scheduler.OneCycleLR(
-        topt, max_lr=0.05 if optimizer == "sgd" else 3e-3, total_steps=steps)
+    sched = gc.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps)
+    tsched = torch.optim.lr_scheduler.OneCycleLR(topt, max_lr=max_lr, total_steps=steps)
     ours.train(), twin.train()
     for step in range(steps):
         x, y = _batch(10 + step)
-        opt.zero_grad()
-        loss = gc.nn.functional.cross_entropy(ours(gc.tensor(x)), gc.tensor(y),
-                                              label_smoothing=0.1)
-        loss.backward()
-        opt.step()
-        sched.step()
-        topt.zero_grad()
-        tloss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(x)), torch.from_numpy(y),
-                                                  label_smoothing=0.1)
-        tloss.backward()
-        topt.step()
-        tsched.step()
-        assert abs(loss.item() - tloss.item()) < 1e-3 * max(1.0, abs(tloss.item()))
+        loss = _train_step(ours, opt, sched, gc.nn.functional.cross_entropy, gc.tensor(x),
+                           gc.tensor(y))
+        tloss = _train_step(twin, topt, tsched, torch.nn.functional.cross_entropy,
+                            torch.from_numpy(x), torch.from_numpy(y))
+        assert abs(loss - tloss) < 1e-3 * max(1.0, abs(tloss))
         assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-12)
     _assert_same_state(ours, twin, rtol=2e-3, atol=2e-4)
     ours.eval(), twin.eval()

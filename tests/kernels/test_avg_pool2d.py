@@ -17,7 +17,7 @@ from gpucnn.kernels.avg_pool2d import (PLANE_GROUP, adaptive_avg_pool2d_backward
                                        adaptive_max_pool2d_forward_cuda, avg_pool2d_backward_cpu,
                                        avg_pool2d_backward_cuda, avg_pool2d_forward_cpu,
                                        avg_pool2d_forward_cuda)
-from tests.helpers import assert_close, poisoned, rand
+from tests.helpers import assert_close, bad_calls, poisoned, rand
 
 # (id, x shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 AVG_CASES = [
@@ -386,63 +386,28 @@ BAD_ADAPTIVE_MAX_BACKWARD_ONLY = [
 ]
 
 
-def ids(table):
-    return [row[0] for row in table]
-
-
-@pytest.mark.parametrize("twin", [avg_pool2d_forward_cpu, avg_pool2d_forward_cuda],
-                         ids=["cpu", "cuda"])
-@pytest.mark.parametrize("name,error,call", BAD_AVG_FORWARD, ids=ids(BAD_AVG_FORWARD))
-def test_avg_forward_rejects_bad_arguments(twin, name, error, call):
+@pytest.mark.parametrize("twin,extra,match,error,call", [
+    *bad_calls("avg_pool2d_forward", [avg_pool2d_forward_cpu, avg_pool2d_forward_cuda],
+               BAD_AVG_FORWARD),
+    *bad_calls("avg_pool2d_backward", [avg_pool2d_backward_cpu, avg_pool2d_backward_cuda],
+               BAD_AVG_BACKWARD),
+    *bad_calls(None, [adaptive_avg_pool2d_forward_cpu, adaptive_avg_pool2d_forward_cuda,
+                      adaptive_max_pool2d_forward_cpu, adaptive_max_pool2d_forward_cuda],
+               BAD_ADAPTIVE_FORWARD),
+    *bad_calls("adaptive_max_pool2d_forward", [adaptive_max_pool2d_forward_cpu,
+                                               adaptive_max_pool2d_forward_cuda],
+               BAD_ADAPTIVE_MAX_ONLY),
+    *bad_calls(None, [adaptive_avg_pool2d_backward_cpu, adaptive_avg_pool2d_backward_cuda],
+               BAD_ADAPTIVE_BACKWARD),
+    *bad_calls(None, [adaptive_max_pool2d_backward_cpu, adaptive_max_pool2d_backward_cuda],
+               BAD_ADAPTIVE_BACKWARD, extra=(IDX,)),
+    *bad_calls("adaptive_max_pool2d_backward", [adaptive_max_pool2d_backward_cpu,
+                                                adaptive_max_pool2d_backward_cuda],
+               BAD_ADAPTIVE_MAX_BACKWARD_ONLY)])
+def test_twins_reject_bad_arguments(twin, extra, match, error, call):
     # The CUDA launchers validate before touching the device, so no GPU is needed here.
-    with pytest.raises(error, match="avg_pool2d_forward"):
-        call(twin)
-
-
-@pytest.mark.parametrize("twin", [avg_pool2d_backward_cpu, avg_pool2d_backward_cuda],
-                         ids=["cpu", "cuda"])
-@pytest.mark.parametrize("name,error,call", BAD_AVG_BACKWARD, ids=ids(BAD_AVG_BACKWARD))
-def test_avg_backward_rejects_bad_arguments(twin, name, error, call):
-    with pytest.raises(error, match="avg_pool2d_backward"):
-        call(twin)
-
-
-ADAPTIVE_FORWARD_TWINS = [adaptive_avg_pool2d_forward_cpu, adaptive_avg_pool2d_forward_cuda,
-                          adaptive_max_pool2d_forward_cpu, adaptive_max_pool2d_forward_cuda]
-
-
-@pytest.mark.parametrize("twin", ADAPTIVE_FORWARD_TWINS, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("name,error,call", BAD_ADAPTIVE_FORWARD, ids=ids(BAD_ADAPTIVE_FORWARD))
-def test_adaptive_forward_rejects_bad_arguments(twin, name, error, call):
-    with pytest.raises(error, match=twin.__name__):
-        call(twin)
-
-
-@pytest.mark.parametrize("twin", [adaptive_max_pool2d_forward_cpu,
-                                  adaptive_max_pool2d_forward_cuda], ids=["cpu", "cuda"])
-@pytest.mark.parametrize("name,error,call", BAD_ADAPTIVE_MAX_ONLY, ids=ids(BAD_ADAPTIVE_MAX_ONLY))
-def test_adaptive_max_forward_rejects_bad_indices(twin, name, error, call):
-    with pytest.raises(error, match="adaptive_max_pool2d_forward"):
-        call(twin)
-
-
-@pytest.mark.parametrize("twin,extra", [
-    (adaptive_avg_pool2d_backward_cpu, ()), (adaptive_avg_pool2d_backward_cuda, ()),
-    (adaptive_max_pool2d_backward_cpu, (IDX,)), (adaptive_max_pool2d_backward_cuda, (IDX,))],
-    ids=["avg-cpu", "avg-cuda", "max-cpu", "max-cuda"])
-@pytest.mark.parametrize("name,error,call", BAD_ADAPTIVE_BACKWARD, ids=ids(BAD_ADAPTIVE_BACKWARD))
-def test_adaptive_backward_rejects_bad_arguments(twin, extra, name, error, call):
-    with pytest.raises(error, match=twin.__name__):
+    with pytest.raises(error, match=match):
         call(twin, *extra)
-
-
-@pytest.mark.parametrize("twin", [adaptive_max_pool2d_backward_cpu,
-                                  adaptive_max_pool2d_backward_cuda], ids=["cpu", "cuda"])
-@pytest.mark.parametrize("name,error,call", BAD_ADAPTIVE_MAX_BACKWARD_ONLY,
-                         ids=ids(BAD_ADAPTIVE_MAX_BACKWARD_ONLY))
-def test_adaptive_max_backward_rejects_bad_indices(twin, name, error, call):
-    with pytest.raises(error, match="adaptive_max_pool2d_backward"):
-        call(twin)
 
 
 def test_adaptive_max_backward_cpu_rejects_indices_outside_the_plane():

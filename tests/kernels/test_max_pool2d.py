@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from gpucnn.kernels.max_pool2d import (max_pool2d_backward_cpu, max_pool2d_backward_cuda,
                                        max_pool2d_forward_cpu, max_pool2d_forward_cuda)
-from tests.helpers import assert_close, poisoned, rand
+from tests.helpers import assert_close, bad_calls, poisoned, rand
 
 # (id, x shape, kernel_size, stride, padding, ceil_mode)
 CASES = [
@@ -29,6 +29,17 @@ CASES = [
     ("kernel>input-with-pad", (1, 2, 1, 3), 3, 1, 1, False),
 ]
 IDS = [c[0] for c in CASES]
+
+
+def cpu_twins(case, seed):
+    """x and dy drawn from seed for a case (id, x shape, kernel_size, stride, padding,
+    ceil_mode), and the CPU twins' y, indices and dx."""
+    _, shape, k, s, p, ceil = case
+    rng = np.random.default_rng(seed)
+    x = rand(rng, *shape)
+    y, idx = max_pool2d_forward_cpu(x, k, s, p, ceil)
+    dy = rand(rng, *y.shape)
+    return x, dy, y, idx, max_pool2d_backward_cpu(dy, idx, x.shape, k, s, p, ceil)
 
 
 def as_pair(v):
@@ -100,12 +111,8 @@ def test_forward_matches_reference_and_torch(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_backward_matches_reference_and_torch_autograd(case):
-    _, shape, k, s, p, ceil = case
-    rng = np.random.default_rng(2)
-    x = rand(rng, *shape)
-    y, idx = max_pool2d_forward_cpu(x, k, s, p, ceil)
-    dy = rand(rng, *y.shape)
-    dx = max_pool2d_backward_cpu(dy, idx, x.shape, k, s, p, ceil)
+    k, s, p, ceil = case[2:]
+    x, dy, _, idx, dx = cpu_twins(case, 2)
     assert dx.shape == x.shape and dx.dtype == np.float32
     assert_close(dx, reference_backward(dy, idx, x.shape), what="dx vs reference")
     _, _, torch_dx = torch_pool(x, k, s, p, ceil, dy)
@@ -206,21 +213,15 @@ BAD_BACKWARD = [
 ]
 
 
-@pytest.mark.parametrize("twin", [max_pool2d_forward_cpu, max_pool2d_forward_cuda],
-                         ids=["cpu", "cuda"])
-@pytest.mark.parametrize("name,error,call", BAD_FORWARD, ids=[b[0] for b in BAD_FORWARD])
-def test_forward_rejects_bad_arguments(twin, name, error, call):
-    # The CUDA launcher validates before touching the device, so no GPU is needed here.
-    with pytest.raises(error, match="max_pool2d_forward"):
-        call(twin)
-
-
-@pytest.mark.parametrize("twin", [max_pool2d_backward_cpu, max_pool2d_backward_cuda],
-                         ids=["cpu", "cuda"])
-@pytest.mark.parametrize("name,error,call", BAD_BACKWARD, ids=[b[0] for b in BAD_BACKWARD])
-def test_backward_rejects_bad_arguments(twin, name, error, call):
-    with pytest.raises(error, match="max_pool2d_backward"):
-        call(twin)
+@pytest.mark.parametrize("twin,extra,match,error,call", [
+    *bad_calls("max_pool2d_forward", [max_pool2d_forward_cpu, max_pool2d_forward_cuda],
+               BAD_FORWARD),
+    *bad_calls("max_pool2d_backward", [max_pool2d_backward_cpu, max_pool2d_backward_cuda],
+               BAD_BACKWARD)])
+def test_twins_reject_bad_arguments(twin, extra, match, error, call):
+    # The CUDA launchers validate before touching the device, so no GPU is needed here.
+    with pytest.raises(error, match=match):
+        call(twin, *extra)
 
 
 def test_backward_cpu_rejects_indices_outside_the_plane():

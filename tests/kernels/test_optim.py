@@ -29,6 +29,25 @@ def ids(cases):
     return ["-".join(f"{k}{v}" for k, v in case.items()) for case in cases]
 
 
+def steps_match_torch(torch_optimizer, hp, start, grads, step_cpu, states):
+    """Step the CPU twin (step_cpu(param, g, step), step counting from 1, in place) and
+    torch_optimizer(**hp) on a copy of start with the same grads: after every step the param
+    and each state array (torch's state name: ours, None for one the options leave out) must
+    match torch's."""
+    param = start.copy()
+    t_param = torch.nn.Parameter(torch.tensor(start))
+    opt = torch_optimizer([t_param], **hp)
+    for step, g in enumerate(grads, start=1):
+        assert step_cpu(param, g, step) is param
+        t_param.grad = torch.tensor(g)
+        opt.step()
+        assert_close(param, t_param.detach().numpy(), TORCH_TOL,
+                     what=f"param after step {step}")
+        for name, mine in states.items():
+            if mine is not None:
+                assert_close(mine, opt.state[t_param][name].numpy(), TORCH_TOL, what=name)
+
+
 SGD_CASES = [
     dict(lr=0.1, momentum=0.0, weight_decay=0.0, nesterov=False),
     dict(lr=0.05, momentum=0.9, weight_decay=0.0, nesterov=False),
@@ -118,25 +137,12 @@ def adam_states(shape, hp):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("hp", ADAM_CASES, ids=ids(ADAM_CASES))
 def test_adam_matches_torch(hp, shape):
-    start = rand(np.random.default_rng(6), *shape)
-    grads = grads_for(shape, 7)
-    param = start.copy()
     exp_avg, exp_avg_sq, v_max = adam_states(shape, hp)
-    t_param = torch.nn.Parameter(torch.tensor(start))
-    opt = torch.optim.Adam([t_param], **hp)
-    for step, g in enumerate(grads, start=1):
-        assert adam_step_cpu(param, g, exp_avg, exp_avg_sq, step=step, max_exp_avg_sq=v_max,
-                             **adam_args(hp)) is param
-        t_param.grad = torch.tensor(g)
-        opt.step()
-        state = opt.state[t_param]
-        assert_close(param, t_param.detach().numpy(), TORCH_TOL,
-                     what=f"param after step {step}")
-        assert_close(exp_avg, state["exp_avg"].numpy(), TORCH_TOL, what="exp_avg")
-        assert_close(exp_avg_sq, state["exp_avg_sq"].numpy(), TORCH_TOL, what="exp_avg_sq")
-        if v_max is not None:
-            assert_close(v_max, state["max_exp_avg_sq"].numpy(), TORCH_TOL,
-                         what="max_exp_avg_sq")
+    steps_match_torch(
+        torch.optim.Adam, hp, rand(np.random.default_rng(6), *shape), grads_for(shape, 7),
+        lambda param, g, step: adam_step_cpu(param, g, exp_avg, exp_avg_sq, step=step,
+                                             max_exp_avg_sq=v_max, **adam_args(hp)),
+        {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": v_max})
 
 
 @pytest.mark.parametrize("hp", ADAM_CASES, ids=ids(ADAM_CASES))
@@ -192,22 +198,12 @@ def rmsprop_args(hp):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("hp", RMSPROP_CASES, ids=ids(RMSPROP_CASES))
 def test_rmsprop_matches_torch(hp, shape):
-    start = rand(np.random.default_rng(10), *shape)
-    param = start.copy()
     square_avg, grad_avg, buf = rmsprop_states(shape, hp)
-    t_param = torch.nn.Parameter(torch.tensor(start))
-    opt = torch.optim.RMSprop([t_param], **hp)
-    for step, g in enumerate(grads_for(shape, 11), start=1):
-        assert rmsprop_step_cpu(param, g, square_avg, grad_avg, buf, **rmsprop_args(hp)) is param
-        t_param.grad = torch.tensor(g)
-        opt.step()
-        state = opt.state[t_param]
-        assert_close(param, t_param.detach().numpy(), TORCH_TOL,
-                     what=f"param after step {step}")
-        assert_close(square_avg, state["square_avg"].numpy(), TORCH_TOL, what="square_avg")
-        for name, mine in (("grad_avg", grad_avg), ("momentum_buffer", buf)):
-            if mine is not None:
-                assert_close(mine, state[name].numpy(), TORCH_TOL, what=name)
+    steps_match_torch(
+        torch.optim.RMSprop, hp, rand(np.random.default_rng(10), *shape), grads_for(shape, 11),
+        lambda param, g, step: rmsprop_step_cpu(param, g, square_avg, grad_avg, buf,
+                                                **rmsprop_args(hp)),
+        {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": buf})
 
 
 @pytest.mark.parametrize("hp", RMSPROP_CASES, ids=ids(RMSPROP_CASES))
@@ -253,18 +249,12 @@ def adagrad_args(hp):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("hp", ADAGRAD_CASES, ids=ids(ADAGRAD_CASES))
 def test_adagrad_matches_torch(hp, shape):
-    start = rand(np.random.default_rng(14), *shape)
-    param = start.copy()
     state_sum = np.full(shape, hp["initial_accumulator_value"], np.float32)
-    t_param = torch.nn.Parameter(torch.tensor(start))
-    opt = torch.optim.Adagrad([t_param], **hp)
-    for step, g in enumerate(grads_for(shape, 15), start=1):
-        assert adagrad_step_cpu(param, g, state_sum, step=step, **adagrad_args(hp)) is param
-        t_param.grad = torch.tensor(g)
-        opt.step()
-        assert_close(param, t_param.detach().numpy(), TORCH_TOL,
-                     what=f"param after step {step}")
-        assert_close(state_sum, opt.state[t_param]["sum"].numpy(), TORCH_TOL, what="sum")
+    steps_match_torch(
+        torch.optim.Adagrad, hp, rand(np.random.default_rng(14), *shape), grads_for(shape, 15),
+        lambda param, g, step: adagrad_step_cpu(param, g, state_sum, step=step,
+                                                **adagrad_args(hp)),
+        {"sum": state_sum})
 
 
 @pytest.mark.parametrize("hp", ADAGRAD_CASES, ids=ids(ADAGRAD_CASES))
@@ -297,20 +287,12 @@ def adadelta_args(hp):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("hp", ADADELTA_CASES, ids=ids(ADADELTA_CASES))
 def test_adadelta_matches_torch(hp, shape):
-    start = rand(np.random.default_rng(18), *shape)
-    param = start.copy()
     square_avg, acc_delta = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
-    t_param = torch.nn.Parameter(torch.tensor(start))
-    opt = torch.optim.Adadelta([t_param], **hp)
-    for step, g in enumerate(grads_for(shape, 19), start=1):
-        assert adadelta_step_cpu(param, g, square_avg, acc_delta, **adadelta_args(hp)) is param
-        t_param.grad = torch.tensor(g)
-        opt.step()
-        state = opt.state[t_param]
-        assert_close(param, t_param.detach().numpy(), TORCH_TOL,
-                     what=f"param after step {step}")
-        assert_close(square_avg, state["square_avg"].numpy(), TORCH_TOL, what="square_avg")
-        assert_close(acc_delta, state["acc_delta"].numpy(), TORCH_TOL, what="acc_delta")
+    steps_match_torch(
+        torch.optim.Adadelta, hp, rand(np.random.default_rng(18), *shape), grads_for(shape, 19),
+        lambda param, g, step: adadelta_step_cpu(param, g, square_avg, acc_delta,
+                                                 **adadelta_args(hp)),
+        {"square_avg": square_avg, "acc_delta": acc_delta})
 
 
 @pytest.mark.parametrize("hp", ADADELTA_CASES, ids=ids(ADADELTA_CASES))

@@ -83,9 +83,11 @@ def _prepare(op, shape, env) -> Prepared:
     sets = [(tensor(x, device=env.device, requires_grad=backward),
              tensor(dy, device=env.device)) for x, dy in hosts]
 
-    def call(module, x, dy):
+    def call(module, x, dy, without_grad=no_grad):
+        """One step of gpucnn's layer, or of torch's (the same API) with without_grad=torch's
+        no_grad."""
         if not backward:
-            with no_grad():
+            with without_grad():
                 return module(x)
         module.zero_grad()
         x.grad = None
@@ -126,15 +128,7 @@ def _prepare(op, shape, env) -> Prepared:
 
         def torch_run(i):
             module, tensors = tsets()
-            x, dy = tensors[i % n_sets]
-            if not backward:
-                with torch.no_grad():
-                    return module(x)
-            module.zero_grad()
-            x.grad = None
-            y = module(x)
-            y.backward(dy)
-            return y
+            return call(module, *tensors[i % n_sets], torch.no_grad)
 
         refs.append(Timed(torch_label(env, "cudnn", "cpu"), torch_run, ("torch", op, shape)))
     return Prepared(run, check, refs, n_sets)

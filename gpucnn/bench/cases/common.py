@@ -29,5 +29,13 @@ def torch_label(env, gpu_backend: str, cpu_backend: str) -> str:
     return f"torch {env.torch.__version__} {backend} fp32"
 
 
+def batches(env) -> list[int]:
+    """The batch sizes of the kernel and model suites: 64 on the CPU; on the GPU 64 and 256,
+    or 256 alone with --quick."""
+    if not env.on_gpu:
+        return [64]
+    return [256] if env.quick else [64, 256]
+
+
 def dims(shape) -> str:
     return "x".join(str(d) for d in shape)

@@ -10,11 +10,11 @@ from functools import partial
 import numpy as np
 
 from .. import reference
-from ..case import Case, Prepared, Timed, check_arrays, lazy, sets_for, timed_first_call
+from ..case import Case, Prepared, Timed, check_arrays, lazy_sets, sets_for, timed_first_call
 from ..flops import (ConvShape, conv2d_bytes, conv2d_flops, matmul_bytes, matmul_flops,
                      max_pool2d_bytes, pool_out_hw)
 from ...kernels import conv2d, matmul
-from .common import cpu_twin, dims, kernel, torch_label, versions
+from .common import batches, cpu_twin, dims, kernel, torch_label, versions
 
 # (layer, input C, H, W, output K, kernel R=S, padding) at batch N.
 CONV_LAYERS = [
@@ -55,12 +55,6 @@ TOLERANCE = reference.TOLERANCE
 # With --quick on the GPU, the lower rungs of each version ladder run at one shape only (the
 # default version runs everywhere): enough to see what each rung buys within a short session.
 QUICK_LADDER_SHAPES = ("convnet.conv2", "square1024")
-
-
-def batches(env) -> list[int]:
-    if not env.on_gpu:
-        return [64]
-    return [256] if env.quick else [64, 256]
 
 
 def cases(env) -> list[Case]:
@@ -177,7 +171,7 @@ def _conv_reference(op, cs, host):
 
 def _torch_conv(env, op, cs, hosts):
     torch = env.torch
-    tsets = lazy(lambda: [tuple(env.torch_tensor(a) for a in h) for h in hosts])
+    tsets = lazy_sets(hosts, env.torch_tensor)
     n = len(hosts)
     stride, pad = cs.stride, cs.pad
     if op == "conv2d_forward":
@@ -342,8 +336,7 @@ def _prepare_matmul(m, n, k, trans_a, trans_b, bias, version, env) -> Prepared:
     key = (m, n, k, trans_a, trans_b, bias)
     if env.torch is not None:
         torch = env.torch
-        tsets = lazy(lambda: [tuple(None if a is None else env.torch_tensor(a) for a in h)
-                              for h in hosts])
+        tsets = lazy_sets(hosts, env.torch_tensor)
 
         def torch_run(i):
             a, b, bb = tsets()[i % n_sets]
@@ -352,8 +345,7 @@ def _prepare_matmul(m, n, k, trans_a, trans_b, bias, version, env) -> Prepared:
         refs.append(Timed(torch_label(env, "cublas", "mkl"), torch_run, ("torch",) + key))
     if env.cupy is not None:
         cp = env.cupy
-        csets = lazy(lambda: [tuple(None if a is None else env.cupy_array(a) for a in h)
-                              for h in hosts])
+        csets = lazy_sets(hosts, env.cupy_array)
 
         def cupy_run(i):
             a, b, bb = csets()[i % n_sets]

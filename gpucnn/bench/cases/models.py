@@ -24,18 +24,13 @@ from ..case import Case, Check, Prepared, Timed, sets_for, timed_first_call
 from ..flops import model_flops
 from ..reference import relative_l2_error
 from ..torch_mirror import mirror
+from .common import batches
 
 MODELS = {"lenet5": (1, 28, 28), "convnet": (3, 32, 32), "resnet20": (3, 32, 32)}
 CLASSES = 10
 LR, MOMENTUM = 0.01, 0.9
 LOSS_TOLERANCE = 1e-4
 MODES = ("train_step", "inference")
-
-
-def batches(env) -> list[int]:
-    if not env.on_gpu:
-        return [64]
-    return [256] if env.quick else [64, 256]
 
 
 def cases(env) -> list[Case]:

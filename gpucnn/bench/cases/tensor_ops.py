@@ -14,7 +14,7 @@ import numpy as np
 
 from ...autograd import no_grad
 from ...factories import tensor
-from ..case import Case, Prepared, Timed, check_arrays, lazy, sets_for, timed_first_call
+from ..case import Case, Prepared, Timed, check_arrays, lazy_sets, sets_for, timed_first_call
 from .common import dims, torch_label
 
 CHANNELS, SIDE = 64, 56
@@ -79,7 +79,7 @@ def _prepare(op, shape, env) -> Prepared:
 
     refs = []
     if env.torch is not None:
-        tsets = lazy(lambda: [(env.torch_tensor(x), env.torch_tensor(b)) for x, b in hosts])
+        tsets = lazy_sets(hosts, env.torch_tensor)
         refs.append(Timed(torch_label(env, "cuda", "cpu"),
                           lambda i: _expression(op, *tsets()[i % n_sets]), ("torch", op, shape)))
     return Prepared(run, check, refs, n_sets)
