@@ -15,7 +15,8 @@ SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 REAL_GPU = os.environ.get("GPUCNN_TEST_GPU") == "1"
 
 if SIMULATOR:
-    collect_ignore_glob = ["kernels", "engine", "data", "cli", "bench", "gpu", "distributed"]
+    collect_ignore_glob = ["kernels", "engine", "data", "cli", "bench", "gpu", "distributed",
+                           "test_readme_tree.py"]
 elif not REAL_GPU:
     collect_ignore = ["cudasim", "gpu"]
 

@@ -56,6 +56,12 @@ def _group_values(optimizer, key):
     return [group[key] for group in optimizer.param_groups]
 
 
+def _scaled_lrs(optimizer, factor):
+    """Each group's current lr times `factor`: the chainable step of every multiplicative
+    schedule (torch's get_lr), as opposed to its closed form from base_lrs."""
+    return [group["lr"] * factor for group in optimizer.param_groups]
+
+
 def _check_optimizer(scheduler, optimizer):
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(scheduler).__name__}: {type(optimizer).__name__} is not an "
@@ -264,7 +270,7 @@ class StepLR(LRScheduler):
         self._warn_get_lr_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _group_values(self.optimizer, "lr")
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -283,8 +289,7 @@ class MultiStepLR(LRScheduler):
         self._warn_get_lr_outside_step()
         if self.last_epoch not in self.milestones:
             return _group_values(self.optimizer, "lr")
-        return [group["lr"] * self.gamma ** self.milestones[self.last_epoch]
-                for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma ** self.milestones[self.last_epoch])
 
     def _checked_state(self, state_dict):
         checked = super()._checked_state(state_dict)
@@ -317,10 +322,10 @@ class ConstantLR(LRScheduler):
     def get_lr(self):
         self._warn_get_lr_outside_step()
         if self.last_epoch == 0:
-            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+            return _scaled_lrs(self.optimizer, self.factor)
         if self.last_epoch != self.total_iters:
             return _group_values(self.optimizer, "lr")
-        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, 1.0 / self.factor)
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters)
@@ -345,13 +350,12 @@ class LinearLR(LRScheduler):
     def get_lr(self):
         self._warn_get_lr_outside_step()
         if self.last_epoch == 0:
-            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+            return _scaled_lrs(self.optimizer, self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _group_values(self.optimizer, "lr")
-        return [group["lr"] * (1.0 + (self.end_factor - self.start_factor)
-                               / (self.total_iters * self.start_factor + (self.last_epoch - 1)
-                                  * (self.end_factor - self.start_factor)))
-                for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, 1.0 + (self.end_factor - self.start_factor)
+                           / (self.total_iters * self.start_factor + (self.last_epoch - 1)
+                              * (self.end_factor - self.start_factor)))
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor)
@@ -371,7 +375,7 @@ class ExponentialLR(LRScheduler):
         # A resumed scheduler's initial step must not move the lr one step ahead of itself.
         if self._is_initial:
             return _group_values(self.optimizer, "lr")
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
@@ -391,7 +395,7 @@ class PolynomialLR(LRScheduler):
             return _group_values(self.optimizer, "lr")
         decay_factor = ((1.0 - self.last_epoch / self.total_iters)
                         / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [group["lr"] * decay_factor for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, decay_factor)
 
     def _get_closed_form_lr(self):
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
