@@ -84,3 +84,13 @@ def unravel4(index, shape):
     c = rest % shape[2]
     rest = rest // shape[2]
     return rest // shape[1], rest % shape[1], c, d
+
+
+@cuda.jit(device=True, inline="always")
+def thread_element(a):
+    """(n, c, h, w, inside): the element of the C-ordered 4-D array a that this thread of a
+    flat 1-D grid owns (one thread per element); inside is False for the threads of the last
+    block past a's end."""
+    i = cuda.grid(1)
+    n, c, h, w = unravel4(i, a.shape)
+    return n, c, h, w, i < a.size

@@ -48,11 +48,12 @@ import numpy as np
 from numba import cuda, float32, njit, prange
 
 from ._checks import check_array, output, outputs, pair
-from ._device_functions import unravel4
+from ._device_functions import thread_element
 from ._registry import Twins, cuda_kernel
 from .max_pool2d import gather_argmax, keep_max, scatter_to_argmax_cpu, window_max
-from .pool2d_common import (INT32_MAX, flat_planes, launch_blocks, pooled_output_hw,
-                            window_bounds, window_params, windows_containing)
+from .pool2d_common import (ARRAY4, INT32_MAX, WINDOW_ARGS, flat_planes, launch_flat,
+                            pooled_output_hw, window_bounds, window_params,
+                            window_rect, windows_containing_rect)
 
 VERSIONS = (1,)
 DEFAULT_VERSION = 1
@@ -127,23 +128,28 @@ def _check_pooled(op, name, a, dtype, x_shape, out_hw):
 
 def _check_avg_forward(op, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                        divisor_override, out, on_device):
+    """The kernels' scalar arguments (kh, kw, sh, sw, ph, pw, count_include_pad,
+    divisor_override) and y."""
     check_array(op, "x", x, 4)
-    k, s, p, (oh, ow) = avg_pooled_hw(op, x.shape, kernel_size, stride, padding, ceil_mode)
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = avg_pooled_hw(op, x.shape, kernel_size, stride,
+                                                           padding, ceil_mode)
     # 0 stands for "no override" in the kernels (a zero divisor is refused above).
     divisor = check_divisor_override(op, divisor_override) or 0
     y = output(op, on_device, out, (x.shape[0], x.shape[1], oh, ow), x=x)
-    return k, s, p, int(bool(count_include_pad)), divisor, y
+    return (kh, kw, sh, sw, ph, pw, int(bool(count_include_pad)), divisor), y
 
 
 def _check_avg_backward(op, dy, x_shape, kernel_size, stride, padding, ceil_mode,
                         count_include_pad, divisor_override, out, on_device):
+    """The kernels' scalar arguments, as _check_avg_forward gives them, and dx."""
     x_shape = tuple(int(v) for v in x_shape)
-    k, s, p, out_hw = avg_pooled_hw(op, x_shape, kernel_size, stride, padding, ceil_mode)
+    (kh, kw), (sh, sw), (ph, pw), out_hw = avg_pooled_hw(op, x_shape, kernel_size, stride,
+                                                         padding, ceil_mode)
     # 0 stands for "no override" in the kernels (a zero divisor is refused above).
     divisor = check_divisor_override(op, divisor_override) or 0
     _check_pooled(op, "dy", dy, np.float32, x_shape, out_hw)
     dx = output(op, on_device, out, x_shape, dy=dy)
-    return k, s, p, int(bool(count_include_pad)), divisor, x_shape, dx
+    return (kh, kw, sh, sw, ph, pw, int(bool(count_include_pad)), divisor), dx
 
 
 def _check_adaptive_backward(op, dy, indices, x_shape, out, on_device):
@@ -194,6 +200,24 @@ def _bins_containing(i, size, n_out):
     holds i when floor(o*size/n_out) <= i < ceil((o+1)*size/n_out), that is when
     (i*n_out) // size <= o <= ((i+1)*n_out - 1) // size."""
     return (i * n_out) // size, min(((i + 1) * n_out - 1) // size + 1, n_out)
+
+
+@cuda.jit(device=True, inline="always")
+def _bin_rect(oh, ow, x_shape, y_shape):
+    """(h_start, h_end, w_start, w_end): the rows and columns of adaptive bin (oh, ow) for an
+    input of x_shape pooled to y_shape, by _bin."""
+    h_start, h_end = _bin(oh, x_shape[2], y_shape[2])
+    w_start, w_end = _bin(ow, x_shape[3], y_shape[3])
+    return h_start, h_end, w_start, w_end
+
+
+@cuda.jit(device=True, inline="always")
+def _bins_containing_rect(h, w, x_shape, y_shape):
+    """(oh_start, oh_end, ow_start, ow_end): the rows and columns of the adaptive bins that
+    contain input (h, w), by _bins_containing."""
+    oh_start, oh_end = _bins_containing(h, x_shape[2], y_shape[2])
+    ow_start, ow_end = _bins_containing(w, x_shape[3], y_shape[3])
+    return oh_start, oh_end, ow_start, ow_end
 
 
 @njit(cache=True)
@@ -278,40 +302,29 @@ def _avg_forward_cpu_kernel(x, y, kh, kw, sh, sw, ph, pw, count_include_pad, div
 def avg_pool2d_forward_cpu(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                            divisor_override, out=None):
     op = "avg_pool2d_forward_cpu"
-    (kh, kw), (sh, sw), (ph, pw), include, divisor, y = _check_avg_forward(
-        op, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, out,
-        False)
-    _avg_forward_cpu_kernel(x, y, kh, kw, sh, sw, ph, pw, include, divisor)
+    params, y = _check_avg_forward(op, x, kernel_size, stride, padding, ceil_mode,
+                                   count_include_pad, divisor_override, out, False)
+    _avg_forward_cpu_kernel(x, y, *params)
     return y
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], int32, int32, int32, int32, "
-             "int32, int32, int32, int32)")
+@cuda_kernel(f"void({ARRAY4}, {ARRAY4}, {WINDOW_ARGS}, int32, int32)")
 def _avg_forward_cuda_kernel(x, y, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
-    height = x.shape[2]
-    width = x.shape[3]
-    i = cuda.grid(1)
-    if i >= y.size:
-        return
     # Consecutive threads take consecutive ow: stores are coalesced, loads stride by sw.
-    n, c, oh, ow = unravel4(i, y.shape)
-    h_start, h_end = window_bounds(oh, kh, sh, ph, height)
-    w_start, w_end = window_bounds(ow, kw, sw, pw, width)
-    divisor = _window_divisor(oh, ow, height, width, kh, kw, sh, sw, ph, pw, count_include_pad,
-                              divisor_override)
-    y[n, c, oh, ow] = _window_sum(x, n, c, h_start, h_end, w_start, w_end) / float32(divisor)
+    n, c, oh, ow, inside = thread_element(y)
+    if inside:
+        h_start, h_end, w_start, w_end = window_rect(oh, ow, kh, kw, sh, sw, ph, pw, x.shape)
+        divisor = _window_divisor(oh, ow, x.shape[2], x.shape[3], kh, kw, sh, sw, ph, pw,
+                                  count_include_pad, divisor_override)
+        y[n, c, oh, ow] = _window_sum(x, n, c, h_start, h_end, w_start, w_end) / float32(divisor)
 
 
 def avg_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                             divisor_override, out=None):
     op = "avg_pool2d_forward_cuda"
-    (kh, kw), (sh, sw), (ph, pw), include, divisor, y = _check_avg_forward(
-        op, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, out,
-        True)
-    if y.size:
-        _avg_forward_cuda_kernel[launch_blocks(op, y.size, THREADS), THREADS](
-            x, y, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
-            np.int32(pw), np.int32(include), np.int32(divisor))
+    params, y = _check_avg_forward(op, x, kernel_size, stride, padding, ceil_mode,
+                                   count_include_pad, divisor_override, out, True)
+    launch_flat(op, _avg_forward_cuda_kernel, y.size, THREADS, x, y, *params)
     return y
 
 
@@ -346,47 +359,39 @@ def _avg_backward_cpu_kernel(dy, dx, kh, kw, sh, sw, ph, pw, count_include_pad,
 def avg_pool2d_backward_cpu(dy, x_shape, kernel_size, stride, padding, ceil_mode,
                             count_include_pad, divisor_override, out=None):
     op = "avg_pool2d_backward_cpu"
-    (kh, kw), (sh, sw), (ph, pw), include, divisor, _, dx = _check_avg_backward(
-        op, dy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
-        divisor_override, out, False)
-    _avg_backward_cpu_kernel(dy, dx, kh, kw, sh, sw, ph, pw, include, divisor)
+    params, dx = _check_avg_backward(op, dy, x_shape, kernel_size, stride, padding, ceil_mode,
+                                     count_include_pad, divisor_override, out, False)
+    _avg_backward_cpu_kernel(dy, dx, *params)
     return dx
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], int32, int32, int32, int32, "
-             "int32, int32, int32, int32)")
+@cuda_kernel(f"void({ARRAY4}, {ARRAY4}, {WINDOW_ARGS}, int32, int32)")
 def _avg_backward_cuda_kernel(dy, dx, kh, kw, sh, sw, ph, pw, count_include_pad,
                               divisor_override):
     height = dx.shape[2]
     width = dx.shape[3]
-    i = cuda.grid(1)
-    if i >= dx.size:
-        return
-    n, c, h, w = unravel4(i, dx.shape)
-    oh_start, oh_end = windows_containing(h, kh, sh, ph, dy.shape[2])
-    ow_start, ow_end = windows_containing(w, kw, sw, pw, dy.shape[3])
-    # A gather in fixed (oh, ow) order: no atomics, so the result is deterministic.
-    acc = float32(0)
-    for oh in range(oh_start, oh_end):
-        rows = _window_factor(oh, height, kh, sh, ph, count_include_pad)
-        for ow in range(ow_start, ow_end):
-            divisor = divisor_override
-            if divisor == 0:
-                divisor = rows * _window_factor(ow, width, kw, sw, pw, count_include_pad)
-            acc += dy[n, c, oh, ow] / float32(divisor)
-    dx[n, c, h, w] = acc
+    n, c, h, w, inside = thread_element(dx)
+    if inside:
+        oh_start, oh_end, ow_start, ow_end = windows_containing_rect(
+            h, w, kh, kw, sh, sw, ph, pw, dy.shape)
+        # A gather in fixed (oh, ow) order: no atomics, so the result is deterministic.
+        acc = float32(0)
+        for oh in range(oh_start, oh_end):
+            rows = _window_factor(oh, height, kh, sh, ph, count_include_pad)
+            for ow in range(ow_start, ow_end):
+                divisor = divisor_override
+                if divisor == 0:
+                    divisor = rows * _window_factor(ow, width, kw, sw, pw, count_include_pad)
+                acc += dy[n, c, oh, ow] / float32(divisor)
+        dx[n, c, h, w] = acc
 
 
 def avg_pool2d_backward_cuda(dy, x_shape, kernel_size, stride, padding, ceil_mode,
                              count_include_pad, divisor_override, out=None):
     op = "avg_pool2d_backward_cuda"
-    (kh, kw), (sh, sw), (ph, pw), include, divisor, x_shape, dx = _check_avg_backward(
-        op, dy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
-        divisor_override, out, True)
-    if dx.size:
-        _avg_backward_cuda_kernel[launch_blocks(op, dx.size, THREADS), THREADS](
-            dy, dx, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
-            np.int32(pw), np.int32(include), np.int32(divisor))
+    params, dx = _check_avg_backward(op, dy, x_shape, kernel_size, stride, padding, ceil_mode,
+                                     count_include_pad, divisor_override, out, True)
+    launch_flat(op, _avg_backward_cuda_kernel, dx.size, THREADS, dy, dx, *params)
     return dx
 
 
@@ -467,23 +472,19 @@ def adaptive_avg_pool2d_forward_cpu(x, output_size, out=None):
     return y
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1])")
+@cuda_kernel(f"void({ARRAY4}, {ARRAY4})")
 def _adaptive_avg_forward_cuda_kernel(x, y):
-    i = cuda.grid(1)
-    if i >= y.size:
-        return
-    n, c, oh, ow = unravel4(i, y.shape)
-    h_start, h_end = _bin(oh, x.shape[2], y.shape[2])
-    w_start, w_end = _bin(ow, x.shape[3], y.shape[3])
-    area = (h_end - h_start) * (w_end - w_start)
-    y[n, c, oh, ow] = _window_sum(x, n, c, h_start, h_end, w_start, w_end) / float32(area)
+    n, c, oh, ow, inside = thread_element(y)
+    if inside:
+        h_start, h_end, w_start, w_end = _bin_rect(oh, ow, x.shape, y.shape)
+        area = (h_end - h_start) * (w_end - w_start)
+        y[n, c, oh, ow] = _window_sum(x, n, c, h_start, h_end, w_start, w_end) / float32(area)
 
 
 def adaptive_avg_pool2d_forward_cuda(x, output_size, out=None):
     op = "adaptive_avg_pool2d_forward_cuda"
     y = _check_adaptive_avg_forward(op, x, output_size, out, True)
-    if y.size:
-        _adaptive_avg_forward_cuda_kernel[launch_blocks(op, y.size, THREADS), THREADS](x, y)
+    launch_flat(op, _adaptive_avg_forward_cuda_kernel, y.size, THREADS, x, y)
     return y
 
 
@@ -519,33 +520,29 @@ def adaptive_avg_pool2d_backward_cpu(dy, x_shape, out=None):
     return dx
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1])")
+@cuda_kernel(f"void({ARRAY4}, {ARRAY4})")
 def _adaptive_avg_backward_cuda_kernel(dy, dx):
     height = dx.shape[2]
     width = dx.shape[3]
     out_h = dy.shape[2]
     out_w = dy.shape[3]
-    i = cuda.grid(1)
-    if i >= dx.size:
-        return
-    n, c, h, w = unravel4(i, dx.shape)
-    oh_start, oh_end = _bins_containing(h, height, out_h)
-    ow_start, ow_end = _bins_containing(w, width, out_w)
-    acc = float32(0)
-    for oh in range(oh_start, oh_end):
-        h_start, h_end = _bin(oh, height, out_h)
-        for ow in range(ow_start, ow_end):
-            w_start, w_end = _bin(ow, width, out_w)
-            area = (h_end - h_start) * (w_end - w_start)
-            acc += dy[n, c, oh, ow] / float32(area)
-    dx[n, c, h, w] = acc
+    n, c, h, w, inside = thread_element(dx)
+    if inside:
+        oh_start, oh_end, ow_start, ow_end = _bins_containing_rect(h, w, dx.shape, dy.shape)
+        acc = float32(0)
+        for oh in range(oh_start, oh_end):
+            h_start, h_end = _bin(oh, height, out_h)
+            for ow in range(ow_start, ow_end):
+                w_start, w_end = _bin(ow, width, out_w)
+                area = (h_end - h_start) * (w_end - w_start)
+                acc += dy[n, c, oh, ow] / float32(area)
+        dx[n, c, h, w] = acc
 
 
 def adaptive_avg_pool2d_backward_cuda(dy, x_shape, out=None):
     op = "adaptive_avg_pool2d_backward_cuda"
     _, dx = _check_adaptive_backward(op, dy, None, x_shape, out, True)
-    if dx.size:
-        _adaptive_avg_backward_cuda_kernel[launch_blocks(op, dx.size, THREADS), THREADS](dy, dx)
+    launch_flat(op, _adaptive_avg_backward_cuda_kernel, dx.size, THREADS, dy, dx)
     return dx
 
 
@@ -590,22 +587,19 @@ def adaptive_max_pool2d_forward_cpu(x, output_size, out=None, indices=None):
     return y, ind
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], int64[:, :, :, ::1])")
+@cuda_kernel(f"void({ARRAY4}, {ARRAY4}, int64[:, :, :, ::1])")
 def _adaptive_max_forward_cuda_kernel(x, y, indices):
-    i = cuda.grid(1)
-    if i >= y.size:
-        return
-    n, c, oh, ow = unravel4(i, y.shape)
-    h_start, h_end = _bin(oh, x.shape[2], y.shape[2])
-    w_start, w_end = _bin(ow, x.shape[3], y.shape[3])
-    y[n, c, oh, ow], indices[n, c, oh, ow] = window_max(x, n, c, h_start, h_end, w_start, w_end)
+    n, c, oh, ow, inside = thread_element(y)
+    if inside:
+        h_start, h_end, w_start, w_end = _bin_rect(oh, ow, x.shape, y.shape)
+        y[n, c, oh, ow], indices[n, c, oh, ow] = window_max(x, n, c, h_start, h_end, w_start,
+                                                            w_end)
 
 
 def adaptive_max_pool2d_forward_cuda(x, output_size, out=None, indices=None):
     op = "adaptive_max_pool2d_forward_cuda"
     y, ind = _check_adaptive_max_forward(op, x, output_size, out, indices, True)
-    if y.size:
-        _adaptive_max_forward_cuda_kernel[launch_blocks(op, y.size, THREADS), THREADS](x, y, ind)
+    launch_flat(op, _adaptive_max_forward_cuda_kernel, y.size, THREADS, x, y, ind)
     return y, ind
 
 
@@ -622,16 +616,13 @@ def adaptive_max_pool2d_backward_cpu(dy, indices, x_shape, out=None):
     return dx
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], int64[:, :, :, ::1], float32[:, :, :, ::1])")
+@cuda_kernel(f"void({ARRAY4}, int64[:, :, :, ::1], {ARRAY4})")
 def _adaptive_max_backward_cuda_kernel(dy, indices, dx):
-    i = cuda.grid(1)
-    if i >= dx.size:
-        return
-    n, c, h, w = unravel4(i, dx.shape)
-    oh_start, oh_end = _bins_containing(h, dx.shape[2], dy.shape[2])
-    ow_start, ow_end = _bins_containing(w, dx.shape[3], dy.shape[3])
-    dx[n, c, h, w] = gather_argmax(dy, indices, n, c, oh_start, oh_end, ow_start, ow_end,
-                                   h * dx.shape[3] + w)
+    n, c, h, w, inside = thread_element(dx)
+    if inside:
+        oh_start, oh_end, ow_start, ow_end = _bins_containing_rect(h, w, dx.shape, dy.shape)
+        dx[n, c, h, w] = gather_argmax(dy, indices, n, c, oh_start, oh_end, ow_start, ow_end,
+                                       h * dx.shape[3] + w)
 
 
 def adaptive_max_pool2d_backward_cuda(dy, indices, x_shape, out=None):
@@ -639,9 +630,7 @@ def adaptive_max_pool2d_backward_cuda(dy, indices, x_shape, out=None):
     _, dx = _check_adaptive_backward(op, dy, indices, x_shape, out, True)
     # An index outside its bin (or the plane) matches no thread: it is dropped, never written
     # out of bounds.
-    if dx.size:
-        _adaptive_max_backward_cuda_kernel[launch_blocks(op, dx.size, THREADS), THREADS](
-            dy, indices, dx)
+    launch_flat(op, _adaptive_max_backward_cuda_kernel, dx.size, THREADS, dy, indices, dx)
     return dx
 
 

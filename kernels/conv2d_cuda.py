@@ -39,7 +39,7 @@ from numba import cuda, float32
 
 from ._checks import ceil_div
 from ._device_functions import (TILE, TILE_REGS, TILE_SIDE, TILE_THREADS, multiply_tiles,
-                                store_tile, tile_thread, unravel4, zero_tile)
+                                store_tile, thread_element, tile_thread, zero_tile)
 from ._registry import cuda_kernel
 
 THREADS = 256          # direct kernels and the split-K reduction: one element per thread
@@ -83,6 +83,7 @@ def _unravel3(index, middle, inner):
     """(a, b, c) of a flat index into an (A, middle, inner) C-ordered block."""
     outer = index // inner
     return outer // middle, outer % middle, index % inner
+
 
 
 @cuda.jit(device=True, inline="always")
@@ -173,10 +174,9 @@ def _multiply_staged(a_tile, b_tile, acc, tx, ty):
              "float32[:, :, :, ::1], int32, int32, int32, int32, int32, int32, int32)")
 def forward_v1_direct(x, w, b, has_bias, y, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w,
                       groups):
-    idx = cuda.grid(1)
-    if idx >= y.size:
+    n, k, p, q, inside = thread_element(y)
+    if not inside:
         return
-    n, k, p, q = unravel4(idx, y.shape)
     cg, r_size, s_size = w.shape[1], w.shape[2], w.shape[3]
     c0 = (k // (y.shape[1] // groups)) * cg
     acc = float32(0.0)
@@ -231,14 +231,17 @@ def forward_v2_implicit_gemm(x, w, b, has_bias, y, r_size, s_size, q_size, strid
 
 # ---------------------------------------------------------------- backward data
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], float32[:, :, :, ::1], "
-             "int32, int32, int32, int32, int32, int32, int32)")
+# Both direct backward kernels: two 4-D inputs, the 4-D gradient they write, the geometry.
+DIRECT_BACKWARD_SIGNATURE = ("void(float32[:, :, :, ::1], float32[:, :, :, ::1], "
+                             "float32[:, :, :, ::1], " + ", ".join(["int32"] * 7) + ")")
+
+
+@cuda_kernel(DIRECT_BACKWARD_SIGNATURE)
 def backward_data_v1_direct(dy, w, dx, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w,
                             groups):
-    idx = cuda.grid(1)
-    if idx >= dx.size:
+    n, c, h, wi, inside = thread_element(dx)
+    if not inside:
         return
-    n, c, h, wi = unravel4(idx, dx.shape)
     k_size, p_size, q_size = dy.shape[1], dy.shape[2], dy.shape[3]
     cg, r_size, s_size = w.shape[1], w.shape[2], w.shape[3]
     g = c // cg
@@ -313,14 +316,12 @@ def backward_data_v2_implicit_gemm(dy, w, dx, r_size, s_size, w_size, stride_h, 
 
 # ---------------------------------------------------------------- backward weight
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], float32[:, :, :, ::1], "
-             "int32, int32, int32, int32, int32, int32, int32)")
+@cuda_kernel(DIRECT_BACKWARD_SIGNATURE)
 def backward_weight_v1_direct(x, dy, dw, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w,
                               groups):
-    idx = cuda.grid(1)
-    if idx >= dw.size:
+    k, c, r, s, inside = thread_element(dw)
+    if not inside:
         return
-    k, c, r, s = unravel4(idx, dw.shape)
     ci = (k // (dw.shape[0] // groups)) * dw.shape[1] + c
     acc = float32(0.0)
     for n in range(x.shape[0]):

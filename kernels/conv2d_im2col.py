@@ -83,31 +83,27 @@ def _zero(dst, start, count):
 
 
 @njit(inline="always")
-def _gather(dst, start, src, src_start, src_step, count):
-    """dst[start + i] = src[src_start + i*src_step] for i < count."""
-    d = np.uint64(start)
-    s = np.uint64(src_start)
-    if src_step == 1:
-        for i in range(np.uint64(count)):
-            dst[d + i] = src[s + i]
+def _transfer(cols, col_start, image, image_start, image_step, count, add_to_image):
+    """Column entries cols[col_start + i] and image values image[image_start + i*image_step],
+    i < count, are the same pairs in both directions: im2col copies each image value into its
+    entry, col2im (add_to_image) adds each entry onto its image value. A unit step gets a copy
+    of the loop of its own, contiguous on both sides, which LLVM vectorises."""
+    if image_step == 1:
+        _transfer_loop(cols, col_start, image, image_start, 1, count, add_to_image)
     else:
-        step = np.uint64(src_step)
-        for i in range(np.uint64(count)):
-            dst[d + i] = src[s + i * step]
+        _transfer_loop(cols, col_start, image, image_start, image_step, count, add_to_image)
 
 
 @njit(inline="always")
-def _scatter_add(dst, start, step, src, src_start, count):
-    """dst[start + i*step] += src[src_start + i] for i < count."""
-    d = np.uint64(start)
-    s = np.uint64(src_start)
-    if step == 1:
-        for i in range(np.uint64(count)):
-            dst[d + i] += src[s + i]
-    else:
-        st = np.uint64(step)
-        for i in range(np.uint64(count)):
-            dst[d + i * st] += src[s + i]
+def _transfer_loop(cols, col_start, image, image_start, image_step, count, add_to_image):
+    c = np.uint64(col_start)
+    x = np.uint64(image_start)
+    step = np.uint64(image_step)
+    for i in range(np.uint64(count)):
+        if add_to_image:
+            image[x + i * step] += cols[c + i]
+        else:
+            cols[c + i] = image[x + i * step]
 
 
 @njit(inline="always")
@@ -148,7 +144,7 @@ def _im2col_row(xf, geo, steps, row, n0, nb, p0, p1, cf):
             src = ((n0 + j) * geo.c + c) * hw + (p * sh - geo.pt + r * dh) * geo.w + s * dw \
                 - geo.pl
             _zero(cf, o, q_lo)
-            _gather(cf, o + q_lo, xf, src + q_lo * sw, sw, q_hi - q_lo)
+            _transfer(cf, o + q_lo, xf, src + q_lo * sw, sw, q_hi - q_lo, add_to_image=False)
             _zero(cf, o + q_hi, q_size - q_hi)
         _zero(cf, base + p_hi * q_size, (p1 - p_hi) * q_size)
 
@@ -198,7 +194,7 @@ def _im2col_row_flat(xf, geo, row, n0, nb, p0, p1, cf):
         plane = ((n0 + j) * geo.c + c) * geo.h * geo.w
         _zero(cf, base + p0 * q_size, i0 - p0 * q_size)
         if i1 > i0:
-            _gather(cf, base + i0, xf, plane + i0 + offset, 1, i1 - i0)
+            _transfer(cf, base + i0, xf, plane + i0 + offset, 1, i1 - i0, add_to_image=False)
             _zero_wrapped(cf, base, q_size, p_lo, p_hi, q_lo, q_hi)
         _zero(cf, base + i1, p1 * q_size - i1)
 
@@ -215,7 +211,8 @@ def _col2im_plane_flat(dcf, geo, j, nb, c, dxf, plane_start):
             if i1 > i0:
                 base = (((c * geo.r + r) * geo.s + s) * nb + j) * pq
                 _zero_wrapped(dcf, base, geo.q, p_lo, p_hi, q_lo, q_hi)
-                _scatter_add(dxf, plane_start + i0 + offset, 1, dcf, base + i0, i1 - i0)
+                _transfer(dcf, base + i0, dxf, plane_start + i0 + offset, 1, i1 - i0,
+                          add_to_image=True)
 
 
 @njit(inline="always")
@@ -236,7 +233,7 @@ def _col2im_plane(dcf, geo, steps, j, nb, c, dxf, plane_start):
                 dst = plane_start + (p * sh - geo.pt + r * dh) * geo.w + q_lo * sw + s * dw \
                     - geo.pl
                 src = (row * nb + j) * pq + p * q_size + q_lo
-                _scatter_add(dxf, dst, sw, dcf, src, q_hi - q_lo)
+                _transfer(dcf, src, dxf, dst, sw, q_hi - q_lo, add_to_image=True)
 
 
 @njit(inline="always")
@@ -451,7 +448,8 @@ def _images_to_rows(dy, dy_rows):
     df = dy.reshape(dy.size)
     rf = dy_rows.reshape(dy_rows.size)
     for plane in prange(n_size * k_size):
-        _gather(rf, ((plane % k_size) * n_size + plane // k_size) * pq, df, plane * pq, 1, pq)
+        _transfer(rf, ((plane % k_size) * n_size + plane // k_size) * pq, df, plane * pq, 1, pq,
+                  add_to_image=False)
 
 
 @njit(parallel=True, cache=True)

@@ -273,11 +273,10 @@ def cuda_kernel_of(family, layout, dtype=None):
 # ================================================================ CPU twins
 # As on the GPU, each family has a "flat" and a "strided" loop, made by _map1_cpu / _map2_cpu
 # from the family's formula (cached on disk: see map_ops' compiled forms). float32 unary and
-# binary are written out instead: their flat loops run the hot ops (copy, ReLU, add,
-# multiply, ...) as loops of their own, which vectorise; every other op calls the formula per
-# element. Strided loops run one task per row piece (_tasks, _task) and walk 1-D slices of the
-# row: an index from range(n) needs no negative-index check, so LLVM can vectorise where the
-# row's strides turn out to be 1.
+# binary put loops of their own in front for the hot ops (copy, ReLU, add, multiply, ...),
+# which vectorise; every other op goes to the formula's loops. Strided loops run one task per
+# row piece (_tasks, _task) and walk 1-D slices of the row: an index from range(n) needs no
+# negative-index check, so LLVM can vectorise where the row's strides turn out to be 1.
 
 _JIT = dict(parallel=True, cache=True, error_model="numpy")
 
@@ -336,6 +335,18 @@ def _map2_cpu(formula):
     return {"flat": flat, "strided": strided}
 
 
+# The loops the float32 twins hand their other ops to, under names of their own: numba calls a
+# dispatcher it finds as a global, not as a dict entry.
+_cast_loops = _map1_cpu(convert_cpu)
+_unary_float_loops = _map1_cpu(unary_float_cpu)
+_binary_float_loops = _map2_cpu(binary_float_cpu)
+_cast_strided = _cast_loops["strided"]
+_unary_float_flat_formula = _unary_float_loops["flat"]
+_unary_float_strided_formula = _unary_float_loops["strided"]
+_binary_float_flat_formula = _binary_float_loops["flat"]
+_binary_float_strided_formula = _binary_float_loops["strided"]
+
+
 @njit(**_JIT)
 def _unary_float_flat_cpu(op, x, out, p, q):
     n = out.size
@@ -356,21 +367,16 @@ def _unary_float_flat_cpu(op, x, out, p, q):
         for i in prange(n):
             out[i] = x[i] * p + q
     else:
-        for i in prange(n):
-            out[i] = unary_float_cpu(op, x[i], p, q)
+        _unary_float_flat_formula(op, x, out, p, q)
 
 
-@njit(**_JIT)
+@njit(cache=True)
 def _unary_float_strided_cpu(op, x, out, p, q):
-    for k in prange(_tasks(out.shape)):
-        a, b, c, start, stop = _task(k, out.shape)
-        o, xr = out[a, b, c, start:stop], x[a, b, c, start:stop]
-        if op == U_COPY:
-            for j in range(o.size):
-                o[j] = xr[j]
-        else:
-            for j in range(o.size):
-                o[j] = unary_float_cpu(op, xr[j], p, q)
+    # A copy is cast's loop: LLVM inlines convert, so it vectorises as a loop of its own would.
+    if op == U_COPY:
+        _cast_strided(op, x, out, p, q)
+    else:
+        _unary_float_strided_formula(op, x, out, p, q)
 
 
 @njit(**_JIT)
@@ -389,12 +395,14 @@ def _binary_float_flat_cpu(op, x, y, out, p, q):
         for i in prange(n):
             out[i] = x[i] if y[i] > np.float32(0.0) else np.float32(0.0)
     else:
-        for i in prange(n):
-            out[i] = binary_float_cpu(op, x[i], y[i], p, q)
+        _binary_float_flat_formula(op, x, y, out, p, q)
 
 
 @njit(**_JIT)
 def _binary_float_strided_cpu(op, x, y, out, p, q):
+    if op != B_ADD and op != B_MUL and op != B_SUB:
+        _binary_float_strided_formula(op, x, y, out, p, q)
+        return
     for k in prange(_tasks(out.shape)):
         a, b, c, start, stop = _task(k, out.shape)
         o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
@@ -404,12 +412,9 @@ def _binary_float_strided_cpu(op, x, y, out, p, q):
         elif op == B_MUL:
             for j in range(o.size):
                 o[j] = xr[j] * yr[j]
-        elif op == B_SUB:
+        else:   # B_SUB
             for j in range(o.size):
                 o[j] = xr[j] - yr[j]
-        else:
-            for j in range(o.size):
-                o[j] = binary_float_cpu(op, xr[j], yr[j], p, q)
 
 
 @njit(**_JIT)
@@ -454,7 +459,7 @@ _CPU = {
     "test": _map1_cpu(test_float_cpu),
     "where": {"flat": _where_flat_cpu, "strided": _where_strided_cpu},
     # numba converts on the store as NumPy's astype does.
-    "cast": _map1_cpu(convert_cpu),
+    "cast": _cast_loops,
     "ramp": {FLOAT32: _ramp_float_cpu, INT64: _ramp_int_cpu},
 }
 

@@ -97,22 +97,23 @@ def _sigmoid(x):
 
 
 @njit(inline="always")
-def _max_nan(a, b):
-    """max(a, b), NaN if either is NaN (torch.maximum)."""
+def _nan_or(a, b, result):
+    """result, unless a or b is NaN: then that NaN (torch.maximum and minimum propagate it)."""
     if a != a:
         return a
     if b != b:
         return b
-    return a if a > b else b
+    return result
+
+
+@njit(inline="always")
+def _max_nan(a, b):
+    return _nan_or(a, b, a if a > b else b)
 
 
 @njit(inline="always")
 def _min_nan(a, b):
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a < b else b
+    return _nan_or(a, b, a if a < b else b)
 
 
 # math.floor/ceil/trunc return Python ints in numba's CPU target (int64: wrong for NaN, inf and
@@ -161,11 +162,13 @@ def _softplus(x, beta, threshold):
     return math.log1p(math.exp(beta * x)) / beta
 
 
-def unary_float(op, x, p, q):
+# The formulas that read the same in float32 and int64, returning the input for any other op:
+# unary_float/int and binary_float/int end in them. Where an op stands in a chain costs
+# nothing: the compiler turns the chain of op tests into one switch.
+@njit(inline="always")
+def _unary_numeric(op, x, p, q):
     if op == U_COPY:
         return x
-    if op == U_RELU:
-        return x if x > F(0.0) or x != x else F(0.0)
     if op == U_MUL:
         return x * p
     if op == U_ADD:
@@ -178,6 +181,27 @@ def unary_float(op, x, p, q):
         return p
     if op == U_RSUB:
         return p - x
+    if op == U_ABS:
+        return abs(x)
+    if op == U_SQUARE:
+        return x * x
+    return x
+
+
+@njit(inline="always")
+def _binary_numeric(op, a, b):
+    if op == B_ADD:
+        return a + b
+    if op == B_MUL:
+        return a * b
+    if op == B_SUB:
+        return a - b
+    return a
+
+
+def unary_float(op, x, p, q):
+    if op == U_RELU:
+        return x if x > F(0.0) or x != x else F(0.0)
     if op == U_DIV:
         return x / p
     if op == U_RDIV:
@@ -194,10 +218,6 @@ def unary_float(op, x, p, q):
         return _sigmoid(x)
     if op == U_TANH:
         return math.tanh(x)
-    if op == U_ABS:
-        return abs(x)
-    if op == U_SQUARE:
-        return x * x
     if op == U_POW:
         return x ** p
     if op == U_RPOW:
@@ -260,28 +280,10 @@ def unary_float(op, x, p, q):
         return math.log(x) * F(1.4426950408889634)
     if op == U_LOG10:
         return math.log(x) * F(0.4342944819032518)
-    return x
+    return _unary_numeric(op, x, p, q)
 
 
 def unary_int(op, x, p, q):
-    if op == U_COPY:
-        return x
-    if op == U_ADD:
-        return x + p
-    if op == U_MUL:
-        return x * p
-    if op == U_NEG:
-        return -x
-    if op == U_FILL:
-        return p
-    if op == U_RSUB:
-        return p - x
-    if op == U_AFFINE:
-        return x * p + q
-    if op == U_ABS:
-        return abs(x)
-    if op == U_SQUARE:
-        return x * x
     if op == U_SIGN:
         return (x > 0) - (x < 0)
     if op == U_MAXIMUM:
@@ -300,7 +302,7 @@ def unary_int(op, x, p, q):
         return p % x
     if op == U_BITNOT:
         return ~x
-    return x
+    return _unary_numeric(op, x, p, q)
 
 
 def unary_bool(op, x, p, q):
@@ -312,12 +314,6 @@ def unary_bool(op, x, p, q):
 
 
 def binary_float(op, a, b, p, q):
-    if op == B_ADD:
-        return a + b
-    if op == B_MUL:
-        return a * b
-    if op == B_SUB:
-        return a - b
     if op == B_DIV:
         return a / b
     if op == B_RELU_GRAD:
@@ -364,16 +360,10 @@ def binary_float(op, a, b, p, q):
         return _float_mod(a, b)
     if op == B_ATAN2:
         return math.atan2(a, b)
-    return a
+    return _binary_numeric(op, a, b)
 
 
 def binary_int(op, a, b, p, q):
-    if op == B_ADD:
-        return a + b
-    if op == B_MUL:
-        return a * b
-    if op == B_SUB:
-        return a - b
     if op == B_MAXIMUM:
         return a if a > b else b
     if op == B_MINIMUM:
@@ -388,7 +378,7 @@ def binary_int(op, a, b, p, q):
         return a | b
     if op == B_XOR:
         return a ^ b
-    return a
+    return _binary_numeric(op, a, b)
 
 
 def binary_bool(op, a, b, p, q):

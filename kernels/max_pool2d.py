@@ -28,10 +28,11 @@ import numpy as np
 from numba import cuda, float32, njit, prange
 
 from ._checks import check_array, output, outputs
-from ._device_functions import unravel4
+from ._device_functions import thread_element
 from ._registry import Twins, cuda_kernel
-from .pool2d_common import (INT32_MAX, flat_planes, launch_blocks, pooled_output_hw,
-                            window_bounds, window_params, windows_containing)
+from .pool2d_common import (ARRAY4, INT32_MAX, WINDOW_ARGS, flat_planes, launch_flat,
+                            pooled_output_hw, window_bounds, window_params,
+                            window_rect, windows_containing_rect)
 
 VERSIONS = (1,)
 DEFAULT_VERSION = 1
@@ -158,17 +159,14 @@ def max_pool2d_forward_cpu(x, kernel_size, stride, padding, ceil_mode, out=None,
     return y, ind
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], float32[:, :, :, ::1], int32[:, :, :, ::1], "
-             "int32, int32, int32, int32, int32, int32)")
+@cuda_kernel(f"void({ARRAY4}, {ARRAY4}, int32[:, :, :, ::1], {WINDOW_ARGS})")
 def _forward_cuda_kernel(x, y, indices, kh, kw, sh, sw, ph, pw):
-    i = cuda.grid(1)
-    if i >= y.size:
-        return
     # Consecutive threads take consecutive ow: stores are coalesced, loads stride by sw.
-    n, c, oh, ow = unravel4(i, y.shape)
-    h_start, h_end = window_bounds(oh, kh, sh, ph, x.shape[2])
-    w_start, w_end = window_bounds(ow, kw, sw, pw, x.shape[3])
-    y[n, c, oh, ow], indices[n, c, oh, ow] = window_max(x, n, c, h_start, h_end, w_start, w_end)
+    n, c, oh, ow, inside = thread_element(y)
+    if inside:
+        h_start, h_end, w_start, w_end = window_rect(oh, ow, kh, kw, sh, sw, ph, pw, x.shape)
+        y[n, c, oh, ow], indices[n, c, oh, ow] = window_max(x, n, c, h_start, h_end, w_start,
+                                                            w_end)
 
 
 def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None, indices=None):
@@ -178,10 +176,8 @@ def max_pool2d_forward_cuda(x, kernel_size, stride, padding, ceil_mode, out=None
     # Indices are int32 on the device; h * W + w must fit (H * W < 2**31).
     if x.shape[2] * x.shape[3] > INT32_MAX:
         raise ValueError(f"{op}: input planes of {x.shape[2]}x{x.shape[3]} overflow int32 indices")
-    blocks = launch_blocks(op, y.size, THREADS_PER_BLOCK)
-    _forward_cuda_kernel[blocks, THREADS_PER_BLOCK](
-        x, y, ind, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
-        np.int32(pw))
+    launch_flat(op, _forward_cuda_kernel, y.size, THREADS_PER_BLOCK, x, y, ind, kh, kw, sh, sw,
+                ph, pw)
     return y, ind
 
 
@@ -240,17 +236,14 @@ def max_pool2d_backward_cpu(dy, indices, x_shape, kernel_size, stride, padding, 
     return dx
 
 
-@cuda_kernel("void(float32[:, :, :, ::1], int32[:, :, :, ::1], float32[:, :, :, ::1], "
-             "int32, int32, int32, int32, int32, int32)")
+@cuda_kernel(f"void({ARRAY4}, int32[:, :, :, ::1], {ARRAY4}, {WINDOW_ARGS})")
 def _backward_cuda_kernel(dy, indices, dx, kh, kw, sh, sw, ph, pw):
-    i = cuda.grid(1)
-    if i >= dx.size:
-        return
-    n, c, h, w = unravel4(i, dx.shape)
-    oh_start, oh_end = windows_containing(h, kh, sh, ph, dy.shape[2])
-    ow_start, ow_end = windows_containing(w, kw, sw, pw, dy.shape[3])
-    dx[n, c, h, w] = gather_argmax(dy, indices, n, c, oh_start, oh_end, ow_start, ow_end,
-                                   h * dx.shape[3] + w)
+    n, c, h, w, inside = thread_element(dx)
+    if inside:
+        oh_start, oh_end, ow_start, ow_end = windows_containing_rect(
+            h, w, kh, kw, sh, sw, ph, pw, dy.shape)
+        dx[n, c, h, w] = gather_argmax(dy, indices, n, c, oh_start, oh_end, ow_start, ow_end,
+                                       h * dx.shape[3] + w)
 
 
 def max_pool2d_backward_cuda(dy, indices, x_shape, kernel_size, stride, padding, ceil_mode,
@@ -258,12 +251,10 @@ def max_pool2d_backward_cuda(dy, indices, x_shape, kernel_size, stride, padding,
     op = "max_pool2d_backward_cuda"
     (kh, kw), (sh, sw), (ph, pw), x_shape, dx = _check_backward(
         op, dy, indices, x_shape, kernel_size, stride, padding, ceil_mode, out, True)
-    blocks = launch_blocks(op, math.prod(x_shape), THREADS_PER_BLOCK)
     # An index outside its window (or the plane) matches no thread: it is dropped, never
     # written out of bounds.
-    _backward_cuda_kernel[blocks, THREADS_PER_BLOCK](
-        dy, indices, dx, np.int32(kh), np.int32(kw), np.int32(sh), np.int32(sw), np.int32(ph),
-        np.int32(pw))
+    launch_flat(op, _backward_cuda_kernel, math.prod(x_shape), THREADS_PER_BLOCK, dy, indices,
+                dx, kh, kw, sh, sw, ph, pw)
     return dx
 
 

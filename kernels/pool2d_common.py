@@ -14,8 +14,19 @@ so that the two cannot drift apart:
     windows_containing(i, kernel, stride, pad, n_out)   (@njit, likewise)
                                         [first, end) of the windows that contain input i
     flat_planes(a)                      (@njit) an (N, C, H, W) array as (N*C, H*W) planes
+
+and what only the GPU kernels use:
+
+    ARRAY4, WINDOW_ARGS                 what their signatures spell again and again
+    launch_flat(op, kernel, total, threads, *args)
+                                        a launch over a flat 1-D grid, ints passed as int32
+    window_rect(oh, ow, kh, kw, sh, sw, ph, pw, x_shape)
+    windows_containing_rect(h, w, kh, kw, sh, sw, ph, pw, y_shape)
+                                        (device functions) window_bounds and windows_containing
+                                        along both axes of a plane
 """
-from numba import njit
+import numpy as np
+from numba import cuda, njit
 
 from ._checks import ceil_div, conv_output_size, pair
 
@@ -95,3 +106,40 @@ def flat_planes(a):
     twins index a plane with one offset, which is also the h * W + w that pooling indices
     record."""
     return a.reshape(a.shape[0] * a.shape[1], a.shape[2] * a.shape[3])
+
+
+# ------------------------------------------- the GPU kernels: a flat grid, a thread an element
+
+# In the pooling kernels' signatures: a C-contiguous (N, C, H, W) float32 array, and the
+# window geometry kh, kw, sh, sw, ph, pw.
+ARRAY4 = "float32[:, :, :, ::1]"
+WINDOW_ARGS = "int32, int32, int32, int32, int32, int32"
+
+
+def launch_flat(op, kernel, total, threads, *args):
+    """kernel(*args) over a flat 1-D grid of `threads`-thread blocks with a thread for each of
+    `total` elements; nothing is launched for none (an empty batch or output). Python ints
+    go as int32, the type of every pooling kernel's scalars: a launch then matches the
+    declared signature and never compiles another."""
+    if total:
+        kernel[launch_blocks(op, total, threads), threads](
+            *(np.int32(a) if isinstance(a, int) else a for a in args))
+
+
+
+@cuda.jit(device=True, inline="always")
+def window_rect(oh, ow, kh, kw, sh, sw, ph, pw, x_shape):
+    """(h_start, h_end, w_start, w_end): the rows and columns of window (oh, ow) clipped to an
+    input of x_shape (N, C, H, W), by window_bounds."""
+    h_start, h_end = window_bounds(oh, kh, sh, ph, x_shape[2])
+    w_start, w_end = window_bounds(ow, kw, sw, pw, x_shape[3])
+    return h_start, h_end, w_start, w_end
+
+
+@cuda.jit(device=True, inline="always")
+def windows_containing_rect(h, w, kh, kw, sh, sw, ph, pw, y_shape):
+    """(oh_start, oh_end, ow_start, ow_end): the rows and columns of the windows that contain
+    input (h, w), among the outputs of y_shape (N, C, OH, OW), by windows_containing."""
+    oh_start, oh_end = windows_containing(h, kh, sh, ph, y_shape[2])
+    ow_start, ow_end = windows_containing(w, kw, sw, pw, y_shape[3])
+    return oh_start, oh_end, ow_start, ow_end

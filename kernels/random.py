@@ -51,6 +51,7 @@ import numbers
 import numpy as np
 from numba import cuda, njit, prange
 from numba.cuda import config, libdevice
+from numba.extending import register_jitable
 
 from ._checks import ceil_div, check_array, check_device, check_host
 from ._registry import Twins, cuda_kernel
@@ -124,9 +125,10 @@ def _unit(w):
 
 
 # ================================================================ one element of each op
-# Written once; the CUDA kernels and the CPU loops call them with the same arguments.
+# Written once as plain functions, registered for @njit code; _cpu_and_kernel below makes each
+# op's CUDA kernel and CPU twin call its function with the same arguments.
 
-@njit(inline="always")
+@register_jitable(inline="always")
 def _uniform_value(seed, offset, i, low, span):
     w0, _, _, _ = _block(seed, offset, i)
     return low + span * _unit(w0)
@@ -157,7 +159,7 @@ def cos_turns(t):
     return -v if (quadrant + 1) & 2 else v
 
 
-@njit(inline="always")
+@register_jitable(inline="always")
 def _normal_value(seed, offset, i, mean, std):
     w0, w1, _, _ = _block(seed, offset, i)
     # (k + 1) * 2**-24 for k < 2**24: in (0, 1], so log never sees 0. Exact in float32.
@@ -166,7 +168,7 @@ def _normal_value(seed, offset, i, mean, std):
     return mean + std * z
 
 
-@njit(inline="always")
+@register_jitable(inline="always")
 def _randint_value(seed, offset, i, low_bits, span):
     """low_bits: low as a uint64 (two's complement); span = high - low, 1 <= span < 2**64.
     low + r wraps in uint64 to the right int64: the true result lies in [low, high)."""
@@ -175,7 +177,7 @@ def _randint_value(seed, offset, i, low_bits, span):
     return np.int64(low_bits + r)
 
 
-@njit(inline="always")
+@register_jitable(inline="always")
 def _dropout_value(seed, offset, i, p, scale):
     w0, _, _, _ = _block(seed, offset, i)
     return F(0.0) if _unit(w0) < p else scale
@@ -184,83 +186,60 @@ def _dropout_value(seed, offset, i, p, scale):
 # The GPU's uniform. NVVM contracts a multiply feeding an add into one fma (its default, -fma=1),
 # which rounds once where the CPU rounds twice: low + span * u would differ from the CPU twin in
 # the last bit for some low and span. libdevice's fmul_rn / fadd_rn become PTX mul.rn / add.rn,
-# which the compiler never fuses. The simulator runs kernels as Python calling the CPU
-# compilation (no contraction there, and libdevice's functions are stubs).
+# which the compiler never fuses.
+#
+# The simulator runs kernels as Python; they call the CPU compilation of the value functions
+# (a device function would run as Python too, in NumPy scalars, not in the twins' arithmetic).
+# No contraction there, and libdevice's functions are stubs.
 if config.ENABLE_CUDASIM:
+    _device = njit(inline="always")
     _uniform_value_gpu = _uniform_value
 else:
-    @njit(inline="always")
+    _device = cuda.jit(device=True, inline="always")
+
     def _uniform_value_gpu(seed, offset, i, low, span):
         w0, _, _, _ = _block(seed, offset, i)
         return libdevice.fadd_rn(low, libdevice.fmul_rn(span, _unit(w0)))
 
 
-# ================================================================ CUDA kernels
-# Grid-stride loops over a grid capped at MAX_BLOCKS blocks; out is flat (the launchers
-# reshape). seed and offset arrive as uint64, the op's scalars as float32 / uint64.
+# ================================================================ CUDA kernels and CPU twins
+# out[i] = value(seed, offset, i, s, t) over a flat out (the launchers reshape), s and t the
+# op's two scalars: float32, or uint64 for randint; seed and offset uint64. The CUDA kernels
+# run grid-stride loops over a grid capped at MAX_BLOCKS blocks, the CPU twins numba parallel
+# loops, one element per iteration: the same formulas, so the same numbers.
+#
+# Both are closures over the value function, and numba keys a closure's disk cache by the
+# pickled objects it captures: a plain function pickles as its name, a CUDA device function
+# as its plain function, an @njit dispatcher as a new id in every process (its cache would
+# never be found). So the CPU twins capture the plain function (inlined, so the loop
+# vectorises) and the kernels a device function made from it.
 
 _FLOAT_SIG = "void(float32[::1], uint64, uint64, float32, float32)"
-
-
-@cuda_kernel(_FLOAT_SIG)
-def _uniform_kernel(out, seed, offset, low, span):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = _uniform_value_gpu(seed, offset, i, low, span)
-
-
-@cuda_kernel(_FLOAT_SIG)
-def _normal_kernel(out, seed, offset, mean, std):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = _normal_value(seed, offset, i, mean, std)
-
-
-@cuda_kernel("void(int64[::1], uint64, uint64, uint64, uint64)")
-def _randint_kernel(out, seed, offset, low_bits, span):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = _randint_value(seed, offset, i, low_bits, span)
-
-
-@cuda_kernel(_FLOAT_SIG)
-def _dropout_mask_kernel(out, seed, offset, p, scale):
-    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        out[i] = _dropout_value(seed, offset, i, p, scale)
-
-
-# ================================================================ CPU twins
-# numba parallel loops, one element per iteration: the same formulas, so the same numbers.
-
 _JIT = dict(parallel=True, cache=True, error_model="numpy")
 
 
-@njit(**_JIT)
-def _uniform_cpu(out, seed, offset, low, span):
-    for i in prange(out.size):
-        out[i] = _uniform_value(seed, offset, i, low, span)
+def _cpu_and_kernel(name, signature, value, value_gpu=None):
+    """(CPU twin, CUDA kernel) of one op; value_gpu: the kernel's form of value, where the
+    GPU needs its own."""
+    device = _device(value_gpu or value)
 
+    @njit(**_JIT)
+    def cpu(out, seed, offset, s, t):
+        for i in prange(out.size):
+            out[i] = value(seed, offset, i, s, t)
 
-@njit(**_JIT)
-def _normal_cpu(out, seed, offset, mean, std):
-    for i in prange(out.size):
-        out[i] = _normal_value(seed, offset, i, mean, std)
-
-
-@njit(**_JIT)
-def _randint_cpu(out, seed, offset, low_bits, span):
-    for i in prange(out.size):
-        out[i] = _randint_value(seed, offset, i, low_bits, span)
-
-
-@njit(**_JIT)
-def _dropout_mask_cpu(out, seed, offset, p, scale):
-    for i in prange(out.size):
-        out[i] = _dropout_value(seed, offset, i, p, scale)
+    def kernel(out, seed, offset, s, t):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = device(seed, offset, i, s, t)
+    return cpu, cuda_kernel(signature, name=f"_{name}_kernel")(kernel)
 
 
 _KERNELS = {  # op: (CPU twin, CUDA kernel)
-    "uniform": (_uniform_cpu, _uniform_kernel),
-    "normal": (_normal_cpu, _normal_kernel),
-    "randint": (_randint_cpu, _randint_kernel),
-    "dropout_mask": (_dropout_mask_cpu, _dropout_mask_kernel),
+    "uniform": _cpu_and_kernel("uniform", _FLOAT_SIG, _uniform_value, _uniform_value_gpu),
+    "normal": _cpu_and_kernel("normal", _FLOAT_SIG, _normal_value),
+    "randint": _cpu_and_kernel("randint", "void(int64[::1], uint64, uint64, uint64, uint64)",
+                               _randint_value),
+    "dropout_mask": _cpu_and_kernel("dropout_mask", _FLOAT_SIG, _dropout_value),
 }
 
 
