@@ -90,6 +90,63 @@ def _dims(args, name):
     return tuple(int(a) for a in args)
 
 
+def unsupported_conversion(method, dtype_name, owner=""):
+    """PyTorch's double() and half() (Tensor's and Module's): gpucnn has no float64 or float16,
+    so they raise, naming the method as `owner` + method + "()"."""
+    def convert(self):
+        raise dtypes.unsupported_error(dtype_name, f"{owner}{method}()")
+    convert.__name__ = method
+    return convert
+
+
+def _unary_inplace(name):
+    """Tensor.<name>_(): self.<name>() written into self's memory, after the in-place checks."""
+    def method(self):
+        return self._inplace(f"{name}_", getattr(self, name))
+    method.__name__, method.__qualname__ = f"{name}_", f"Tensor.{name}_"
+    return method
+
+
+def _comparison(op):
+    """Tensor.eq, ne, lt, le, gt, ge: self OP other, elementwise, as a bool tensor."""
+    def method(self, other):
+        if isinstance(other, numbers.Number) and not isinstance(other, complex):
+            return compare.compare_scalar(op, self, other)
+        return compare.compare(op, self, self._operand(other, op))
+    method.__name__, method.__qualname__ = op, f"Tensor.{op}"
+    return method
+
+
+def _reflected(name, tensor_op, scalar_op):
+    """Tensor.__rOP__: other OP self, which Python asks of self when `other` (a number, an
+    array, a list) has no OP for tensors; scalar_op(self, number) is the reflected scalar op."""
+    def method(self, other):
+        if isinstance(other, numbers.Number) and not isinstance(other, complex):
+            return scalar_op(self, other)
+        return tensor_op(self._operand(other, name), self)
+    dunder = {"div": "truediv", "floor_divide": "floordiv", "remainder": "mod"}.get(name, name)
+    method.__name__, method.__qualname__ = f"__r{dunder}__", f"Tensor.__r{dunder}__"
+    return method
+
+
+def to_arguments(where, args, kwargs):
+    """(device, dtype) from PyTorch's to() arguments (Tensor's and Module's): a device, a dtype
+    or a tensor (its device and dtype) positionally, device= and dtype=, non_blocking= (ignored);
+    any other keyword left in kwargs is a TypeError naming `where`."""
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"{where}: unexpected arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, (dtypes.dtype, type, np.dtype)):
+            dtype = arg
+        elif arg is not None:
+            device = arg
+    return device, dtype
+
+
 class Tensor:
     __array_priority__ = 1000  # numpy_scalar * tensor dispatches to Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise; tensors stay usable as dict keys
@@ -280,20 +337,9 @@ class Tensor:
     def to(self, *args, **kwargs):
         """to(device), to(dtype), to(device, dtype), to(other_tensor); non_blocking and copy
         accepted. Returns self when nothing changes (copy=False), as PyTorch."""
-        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
         kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, (dtypes.dtype, type)) or (
-                    isinstance(arg, np.dtype)):
-                dtype = arg
-            elif arg is not None:
-                device = arg
+        device, dtype = to_arguments("to()", args, kwargs)
         result = self
         if dtype is not None:
             result = result._cast(dtypes.resolve(dtype, "to"))
@@ -332,11 +378,8 @@ class Tensor:
     def bool(self):
         return self._cast(dtypes.bool)
 
-    def double(self):
-        raise dtypes.unsupported_error("float64", "double()")
-
-    def half(self):
-        raise dtypes.unsupported_error("float16", "half()")
+    double = unsupported_conversion("double", "float64")
+    half = unsupported_conversion("half", "float16")
 
     def type(self, dtype=None, non_blocking=False):
         """type() names the type ('gpucnn.FloatTensor'); type(dtype) converts."""
@@ -503,6 +546,13 @@ class Tensor:
         with autograd.no_grad():
             return self._assign(compute(), op)
 
+    def _filled(self, op, fill, *args):
+        """fill(self, *args), a kernel that writes self's memory itself, checked first."""
+        self._check_inplace(op)
+        fill(self, *args)
+        self._version.value += 1
+        return self
+
     def add_(self, other, alpha=1):
         return self._inplace("add_", lambda: self.add(other, alpha=alpha), other)
 
@@ -523,29 +573,14 @@ class Tensor:
 
     clip_ = clamp_
 
-    def neg_(self):
-        return self._inplace("neg_", lambda: -self)
-
-    def abs_(self):
-        return self._inplace("abs_", self.abs)
-
-    def exp_(self):
-        return self._inplace("exp_", self.exp)
-
-    def log_(self):
-        return self._inplace("log_", self.log)
-
-    def sqrt_(self):
-        return self._inplace("sqrt_", self.sqrt)
-
-    def relu_(self):
-        return self._inplace("relu_", self.relu)
-
-    def sigmoid_(self):
-        return self._inplace("sigmoid_", self.sigmoid)
-
-    def tanh_(self):
-        return self._inplace("tanh_", self.tanh)
+    neg_ = _unary_inplace("neg")
+    abs_ = _unary_inplace("abs")
+    exp_ = _unary_inplace("exp")
+    log_ = _unary_inplace("log")
+    sqrt_ = _unary_inplace("sqrt")
+    relu_ = _unary_inplace("relu")
+    sigmoid_ = _unary_inplace("sigmoid")
+    tanh_ = _unary_inplace("tanh")
 
     def zero_(self):
         return self.fill_(0)
@@ -556,10 +591,7 @@ class Tensor:
                 raise InputError(f"fill_ only supports 0-dimension value tensor but got "
                                    f"tensor with {value.ndim} dimensions")
             return self._inplace("fill_", lambda: value.reshape(()), value)
-        self._check_inplace("fill_")
-        arithmetic.fill(self, value)
-        self._version.value += 1
-        return self
+        return self._filled("fill_", arithmetic.fill, value)
 
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
@@ -570,16 +602,10 @@ class Tensor:
         return self._inplace("masked_fill_", lambda: self.masked_fill(mask, value), value)
 
     def uniform_(self, a=0.0, b=1.0):
-        self._check_inplace("uniform_")
-        arithmetic.random_fill(self, "uniform", a, b)
-        self._version.value += 1
-        return self
+        return self._filled("uniform_", arithmetic.random_fill, "uniform", a, b)
 
     def normal_(self, mean=0.0, std=1.0):
-        self._check_inplace("normal_")
-        arithmetic.random_fill(self, "normal", mean, std)
-        self._version.value += 1
-        return self
+        return self._filled("normal_", arithmetic.random_fill, "normal", mean, std)
 
     def __setitem__(self, key, value):
         self._check_inplace("__setitem__", isinstance(value, Tensor) and value.requires_grad)
@@ -630,12 +656,6 @@ class Tensor:
         if isinstance(other, numbers.Number) and not isinstance(other, complex):
             return scalar_op(self, other)
         return tensor_op(self, self._operand(other, name))
-
-    def _reflected(self, other, tensor_op, scalar_op, name):
-        """other OP self."""
-        if isinstance(other, numbers.Number) and not isinstance(other, complex):
-            return scalar_op(self, other)
-        return tensor_op(self._operand(other, name), self)
 
     # ================================================================ arithmetic
     def add(self, other, alpha=1):
@@ -725,28 +745,14 @@ class Tensor:
     __add__, __sub__, __mul__, __truediv__ = add, sub, mul, div
     __floordiv__, __mod__, __pow__, __matmul__ = floor_divide, remainder, pow, matmul
 
-    def __radd__(self, other):
-        return self._reflected(other, arithmetic.add, arithmetic.add_scalar, "add")
-
-    def __rsub__(self, other):
-        return self._reflected(other, arithmetic.sub, arithmetic.rsub_scalar, "sub")
-
-    def __rmul__(self, other):
-        return self._reflected(other, arithmetic.mul, arithmetic.mul_scalar, "mul")
-
-    def __rtruediv__(self, other):
-        return self._reflected(other, arithmetic.div, arithmetic.rdiv_scalar, "div")
-
-    def __rfloordiv__(self, other):
-        return self._reflected(other, arithmetic.floor_divide,
-                               arithmetic.rfloor_divide_scalar, "floor_divide")
-
-    def __rmod__(self, other):
-        return self._reflected(other, arithmetic.remainder, arithmetic.rremainder_scalar,
-                               "remainder")
-
-    def __rpow__(self, base):
-        return self._reflected(base, arithmetic.pow, arithmetic.rpow_scalar, "pow")
+    __radd__ = _reflected("add", arithmetic.add, arithmetic.add_scalar)
+    __rsub__ = _reflected("sub", arithmetic.sub, arithmetic.rsub_scalar)
+    __rmul__ = _reflected("mul", arithmetic.mul, arithmetic.mul_scalar)
+    __rtruediv__ = _reflected("div", arithmetic.div, arithmetic.rdiv_scalar)
+    __rfloordiv__ = _reflected("floor_divide", arithmetic.floor_divide,
+                               arithmetic.rfloor_divide_scalar)
+    __rmod__ = _reflected("remainder", arithmetic.remainder, arithmetic.rremainder_scalar)
+    __rpow__ = _reflected("pow", arithmetic.pow, arithmetic.rpow_scalar)
 
     def __rmatmul__(self, other):
         return linear.matmul(self._operand(other, "matmul"), self)
@@ -831,29 +837,7 @@ class Tensor:
         return activation.log_softmax(self if dtype is None else self.to(dtype), dim)
 
     # ================================================================ comparisons and logic
-    def _compare(self, other, op):
-        if isinstance(other, numbers.Number) and not isinstance(other, complex):
-            return compare.compare_scalar(op, self, other)
-        return compare.compare(op, self, self._operand(other, op))
-
-    def eq(self, other):
-        return self._compare(other, "eq")
-
-    def ne(self, other):
-        return self._compare(other, "ne")
-
-    def lt(self, other):
-        return self._compare(other, "lt")
-
-    def le(self, other):
-        return self._compare(other, "le")
-
-    def gt(self, other):
-        return self._compare(other, "gt")
-
-    def ge(self, other):
-        return self._compare(other, "ge")
-
+    eq, ne, lt, le, gt, ge = (_comparison(op) for op in ("eq", "ne", "lt", "le", "gt", "ge"))
     __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
     less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import dtypes
 from ..backend import backend
 from ..devices import cuda_name, resolve as resolve_device
-from ..tensor import Tensor
+from ..tensor import Tensor, to_arguments, unsupported_conversion
 from . import hooks
 from .parameter import Parameter
 from .summary import summarize
@@ -245,11 +245,8 @@ class Module:
     def float(self):
         return self.to(dtypes.float32)
 
-    def double(self):
-        raise dtypes.unsupported_error("float64", "Module.double()")
-
-    def half(self):
-        raise dtypes.unsupported_error("float16", "Module.half()")
+    double = unsupported_conversion("double", "float64", owner="Module.")
+    half = unsupported_conversion("half", "float16", owner="Module.")
 
     # ================================================================ state
     def state_dict(self, destination=None, prefix="", keep_vars=False):
@@ -343,17 +340,7 @@ class Module:
 # ================================================================ helpers
 
 def _to_arguments(args, kwargs):
-    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"Module.to(): unexpected arguments {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, (dtypes.dtype, type, np.dtype)):
-            dtype = arg
-        elif arg is not None:
-            device = arg
+    device, dtype = to_arguments("Module.to()", args, kwargs)
     device = None if device is None else resolve_device(device)
     dtype = None if dtype is None else dtypes.resolve(dtype, "Module.to")
     if dtype is not None and not dtype.is_floating_point:

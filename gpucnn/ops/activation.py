@@ -3,7 +3,7 @@ elementwise kernel call each, gradients from the saved input or output), softmax
 ops, so their gradients come from the pieces')."""
 from .. import dtypes
 from ..kernels import map_ops as M
-from .arithmetic import Elementwise
+from .arithmetic import Elementwise, OutputGradient
 
 
 class ReLU(Elementwise):
@@ -16,14 +16,12 @@ class IntegerReLU(Elementwise):
     name, code = "relu", M.U_MAXIMUM
 
 
-class Sigmoid(Elementwise):
-    name, code, float_result, saves_output = "sigmoid", M.U_SIGMOID, True, True
-    grad_code = M.B_SIGMOID_GRAD
+class Sigmoid(OutputGradient):
+    name, code, grad_code = "sigmoid", M.U_SIGMOID, M.B_SIGMOID_GRAD
 
 
-class Tanh(Elementwise):
-    name, code, float_result, saves_output = "tanh", M.U_TANH, True, True
-    grad_code = M.B_TANH_GRAD
+class Tanh(OutputGradient):
+    name, code, grad_code = "tanh", M.U_TANH, M.B_TANH_GRAD
 
 
 class LeakyReLU(Elementwise):

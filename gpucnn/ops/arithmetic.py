@@ -69,6 +69,23 @@ class Elementwise(Function):
         return A.full(self.kernels, self.inputs[0].shape, 0.0)
 
 
+class OutputGradient(Elementwise):
+    """A floating-point function whose derivative is written with its output y (exp, sqrt,
+    sigmoid ...): integer inputs become float32 first, and y is saved for backward."""
+    float_result, saves_output = True, True
+
+
+def _no_derivative(message):
+    """backward (or Broadcast's grads) for an op PyTorch gives no derivative: it raises."""
+    def raises(self, g):
+        raise RuntimeError(message)
+    return raises
+
+
+_FLOOR_DIVIDE_NO_DERIVATIVE = ("the derivative for 'floor_divide' is not implemented (as in "
+                               "PyTorch); detach() the operands")
+
+
 class Broadcast(Function):
     """a OP b for two tensors of broadcastable shapes (map_ops.B_* `code`), computed in the
     dtype the caller promoted to. backward returns full-shape gradients from `grads`, summed
@@ -187,10 +204,7 @@ class Minimum(_Extreme):
 
 class FloorDivide(Broadcast):
     name, code, saves = "floor_divide", M.B_FLOORDIV, ()
-
-    def grads(self, g):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented (as in "
-                           "PyTorch); detach() the operands")
+    grads = _no_derivative(_FLOOR_DIVIDE_NO_DERIVATIVE)
 
 
 class Remainder(Broadcast):
@@ -328,10 +342,7 @@ class RPowScalar(ScalarOp):
 
 class FloorDivideScalar(ScalarOp):
     name, code = "floor_divide", M.U_FLOORDIV
-
-    def backward(self, g):
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented (as in "
-                           "PyTorch); detach() the operands")
+    backward = _no_derivative(_FLOOR_DIVIDE_NO_DERIVATIVE)
 
 
 class RFloorDivideScalar(FloorDivideScalar):
@@ -344,10 +355,8 @@ class RemainderScalar(UnitSlopeScalarOp):
 
 class RRemainderScalar(ScalarOp):
     name, code = "remainder", M.U_RREMAINDER
-
-    def backward(self, g):
-        raise RuntimeError("the derivative of remainder(number, tensor) is not implemented; "
-                           "detach() the tensor")
+    backward = _no_derivative("the derivative of remainder(number, tensor) is not "
+                              "implemented; detach() the tensor")
 
 
 class Clamp(ScalarOp):
@@ -459,8 +468,8 @@ class Square(Elementwise):
         return self.un(M.U_MUL, self.bin(M.B_MUL, g, self.x), 2.0)
 
 
-class Exp(Elementwise):
-    name, code, float_result, saves_output = "exp", M.U_EXP, True, True
+class Exp(OutputGradient):
+    name, code = "exp", M.U_EXP
 
     def backward(self, g):
         return self.bin(M.B_MUL, g, self.y)
@@ -494,25 +503,23 @@ class Log1p(Elementwise):
         return self.bin(M.B_DIV, g, self.un(M.U_ADD, self.x, 1.0))
 
 
-class Expm1(Elementwise):
-    name, code, float_result, saves_output = "expm1", M.U_EXPM1, True, True
+class Expm1(OutputGradient):
+    name, code = "expm1", M.U_EXPM1
 
     def backward(self, g):
         return self.bin(M.B_MUL, g, self.un(M.U_ADD, self.y, 1.0))
 
 
-class Sqrt(Elementwise):
-    name, code, float_result, saves_output = "sqrt", M.U_SQRT, True, True
-    grad_code = M.B_SQRT_GRAD
+class Sqrt(OutputGradient):
+    name, code, grad_code = "sqrt", M.U_SQRT, M.B_SQRT_GRAD
 
 
-class Rsqrt(Elementwise):
-    name, code, float_result, saves_output = "rsqrt", M.U_RSQRT, True, True
-    grad_code = M.B_RSQRT_GRAD
+class Rsqrt(OutputGradient):
+    name, code, grad_code = "rsqrt", M.U_RSQRT, M.B_RSQRT_GRAD
 
 
-class Reciprocal(Elementwise):
-    name, code, float_result, saves_output = "reciprocal", M.U_RECIPROCAL, True, True
+class Reciprocal(OutputGradient):
+    name, code = "reciprocal", M.U_RECIPROCAL
 
     def backward(self, g):                                      # -g y^2
         return self.un(M.U_NEG, self.bin(M.B_MUL, g, self.un(M.U_SQUARE, self.y)))

@@ -302,20 +302,21 @@ def _weighted(loss, weight, reduction, mean_over_weights):
     return _reduce(loss, reduction)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+def _distance_loss(op, distance):
+    """mse_loss and l1_loss: distance(input - target), optionally weighted per element. Made
+    by a factory, not sharing a helper, so that the warnings' stacklevel still names the
+    caller's line."""
+    def loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
              weight=None):
-    op = "mse_loss"
-    reduction = checked_reduction(op, reduction, size_average, reduce)
-    _regression_operands(op, input, target, weight)
-    return _weighted((input - target).square(), weight, reduction, mean_over_weights=True)
+        reduction = checked_reduction(op, reduction, size_average, reduce)
+        _regression_operands(op, input, target, weight)
+        return _weighted(distance(input - target), weight, reduction, mean_over_weights=True)
+    loss.__name__ = loss.__qualname__ = op
+    return loss
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
-            weight=None):
-    op = "l1_loss"
-    reduction = checked_reduction(op, reduction, size_average, reduce)
-    _regression_operands(op, input, target, weight)
-    return _weighted((input - target).abs(), weight, reduction, mean_over_weights=True)
+mse_loss = _distance_loss("mse_loss", Tensor.square)
+l1_loss = _distance_loss("l1_loss", Tensor.abs)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
