@@ -8,6 +8,9 @@
                              against its CPU twin's result (tests/cudasim only)
     bad_calls(match, twins, table)
                              parametrize cases: each twin given each bad call of the table
+    bad_calls_test(*groups)  the test that every bad_calls case raises, for a test_ name
+    with_entry(a, index, value)
+                             a copy of a with one entry changed (a bad index, say)
     check_op(gc_fn, torch_fn, inputs)
                              an op's forward and every input gradient against PyTorch in
                              float64 (tinygrad's helper_test_op for gpucnn): torch_fn defaults
@@ -107,3 +110,21 @@ def bad_calls(match, twins, table, extra=()):
     return [pytest.param(twin, extra, match or twin.__name__, error, call,
                          id=f"{twin.__name__}-{name}")
             for twin in twins for name, error, call in table]
+
+
+def bad_calls_test(*groups):
+    """A test, parametrized over the cases of the bad_calls groups, that each call raises its
+    error; a test module assigns it to a test_ name for pytest to collect."""
+    @pytest.mark.parametrize("twin,extra,match,error,call", [case for g in groups for case in g])
+    def test(twin, extra, match, error, call):
+        # The CUDA launchers validate before touching the device, so no GPU is needed here.
+        with pytest.raises(error, match=match):
+            call(twin, *extra)
+    return test
+
+
+def with_entry(a, index, value):
+    """A copy of a with a[index] = value."""
+    changed = a.copy()
+    changed[index] = value
+    return changed

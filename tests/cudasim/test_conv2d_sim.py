@@ -55,11 +55,25 @@ def setup(name, rng):
     return (stride, padding, dilation, groups), x, w, b, dy
 
 
+# pass: (CUDA launcher, CPU twin, operands(x, w, b, dy)); both take the operands, then the
+# geometry.
+PASSES = {
+    "forward": (conv2d_forward_cuda, conv2d_forward_cpu, lambda x, w, b, dy: (x, w, b)),
+    "backward_data": (conv2d_backward_data_cuda, conv2d_backward_data_cpu,
+                      lambda x, w, b, dy: (dy, w, x.shape)),
+    "backward_weight": (conv2d_backward_weight_cuda, conv2d_backward_weight_cpu,
+                        lambda x, w, b, dy: (x, dy, w.shape)),
+}
+
+
 @pytest.mark.parametrize("name,version", CASE_VERSIONS)
-def test_forward(name, version, rng):
+@pytest.mark.parametrize("conv", PASSES)
+def test_matches_cpu_twin(conv, name, version, rng):
     geo, x, w, b, dy = setup(name, rng)
-    check_launch(conv2d_forward_cuda, (x, w, b, *geo), conv2d_forward_cpu(x, w, b, *geo),
-                 tol=1e-4, what=f"forward v{version} {name}", version=version)
+    launcher, twin, operands = PASSES[conv]
+    args = (*operands(x, w, b, dy), *geo)
+    check_launch(launcher, args, twin(*args), tol=1e-4, what=f"{conv} v{version} {name}",
+                 version=version)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -68,22 +82,6 @@ def test_forward_without_bias(version, rng):
     expected = conv2d_forward_cpu(x, w, None, *geo)
     got = conv2d_forward_cuda(cuda.to_device(x), cuda.to_device(w), None, *geo, version=version)
     assert_close(got.copy_to_host(), expected, what=f"forward v{version} without bias")
-
-
-@pytest.mark.parametrize("name,version", CASE_VERSIONS)
-def test_backward_data(name, version, rng):
-    geo, x, w, _, dy = setup(name, rng)
-    check_launch(conv2d_backward_data_cuda, (dy, w, x.shape, *geo),
-                 conv2d_backward_data_cpu(dy, w, x.shape, *geo), tol=1e-4,
-                 what=f"backward data v{version} {name}", version=version)
-
-
-@pytest.mark.parametrize("name,version", CASE_VERSIONS)
-def test_backward_weight(name, version, rng):
-    geo, x, w, _, dy = setup(name, rng)
-    check_launch(conv2d_backward_weight_cuda, (x, dy, w.shape, *geo),
-                 conv2d_backward_weight_cpu(x, dy, w.shape, *geo), tol=1e-4,
-                 what=f"backward weight v{version} {name}", version=version)
 
 
 @pytest.mark.parametrize("split_k", [2, 3, 50])

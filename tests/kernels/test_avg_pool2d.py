@@ -17,7 +17,7 @@ from gpucnn.kernels.avg_pool2d import (PLANE_GROUP, adaptive_avg_pool2d_backward
                                        adaptive_max_pool2d_forward_cuda, avg_pool2d_backward_cpu,
                                        avg_pool2d_backward_cuda, avg_pool2d_forward_cpu,
                                        avg_pool2d_forward_cuda)
-from tests.helpers import assert_close, bad_calls, poisoned, rand
+from tests.helpers import assert_close, bad_calls, bad_calls_test, poisoned, rand, with_entry
 
 # (id, x shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 AVG_CASES = [
@@ -385,39 +385,33 @@ BAD_ADAPTIVE_MAX_BACKWARD_ONLY = [
      lambda f: f(DY, np.zeros((2, 3, 4, 8), np.int64)[..., ::2], X.shape)),
 ]
 
+# Only the CPU twin checks where the indices point: the CUDA kernel drops an index outside the
+# plane.
+BAD_ADAPTIVE_MAX_BACKWARD_CPU_ONLY = [
+    ("index-past-the-plane", ValueError,
+     lambda f: f(DY, with_entry(IDX, (1, 2, 3, 3), 8 * 8), X.shape)),
+    ("index-negative", ValueError, lambda f: f(DY, with_entry(IDX, (1, 2, 3, 3), -1), X.shape)),
+]
 
-@pytest.mark.parametrize("twin,extra,match,error,call", [
-    *bad_calls("avg_pool2d_forward", [avg_pool2d_forward_cpu, avg_pool2d_forward_cuda],
-               BAD_AVG_FORWARD),
-    *bad_calls("avg_pool2d_backward", [avg_pool2d_backward_cpu, avg_pool2d_backward_cuda],
-               BAD_AVG_BACKWARD),
-    *bad_calls(None, [adaptive_avg_pool2d_forward_cpu, adaptive_avg_pool2d_forward_cuda,
-                      adaptive_max_pool2d_forward_cpu, adaptive_max_pool2d_forward_cuda],
-               BAD_ADAPTIVE_FORWARD),
-    *bad_calls("adaptive_max_pool2d_forward", [adaptive_max_pool2d_forward_cpu,
-                                               adaptive_max_pool2d_forward_cuda],
-               BAD_ADAPTIVE_MAX_ONLY),
-    *bad_calls(None, [adaptive_avg_pool2d_backward_cpu, adaptive_avg_pool2d_backward_cuda],
-               BAD_ADAPTIVE_BACKWARD),
-    *bad_calls(None, [adaptive_max_pool2d_backward_cpu, adaptive_max_pool2d_backward_cuda],
-               BAD_ADAPTIVE_BACKWARD, extra=(IDX,)),
-    *bad_calls("adaptive_max_pool2d_backward", [adaptive_max_pool2d_backward_cpu,
-                                                adaptive_max_pool2d_backward_cuda],
-               BAD_ADAPTIVE_MAX_BACKWARD_ONLY)])
-def test_twins_reject_bad_arguments(twin, extra, match, error, call):
-    # The CUDA launchers validate before touching the device, so no GPU is needed here.
-    with pytest.raises(error, match=match):
-        call(twin, *extra)
-
-
-def test_adaptive_max_backward_cpu_rejects_indices_outside_the_plane():
-    bad = IDX.copy()
-    bad[1, 2, 3, 3] = 8 * 8
-    with pytest.raises(ValueError, match="outside"):
-        adaptive_max_pool2d_backward_cpu(DY, bad, X.shape)
-    bad[1, 2, 3, 3] = -1
-    with pytest.raises(ValueError, match="outside"):
-        adaptive_max_pool2d_backward_cpu(DY, bad, X.shape)
+test_twins_reject_bad_arguments = bad_calls_test(
+    bad_calls("avg_pool2d_forward", [avg_pool2d_forward_cpu, avg_pool2d_forward_cuda],
+              BAD_AVG_FORWARD),
+    bad_calls("avg_pool2d_backward", [avg_pool2d_backward_cpu, avg_pool2d_backward_cuda],
+              BAD_AVG_BACKWARD),
+    bad_calls(None, [adaptive_avg_pool2d_forward_cpu, adaptive_avg_pool2d_forward_cuda,
+                     adaptive_max_pool2d_forward_cpu, adaptive_max_pool2d_forward_cuda],
+              BAD_ADAPTIVE_FORWARD),
+    bad_calls("adaptive_max_pool2d_forward", [adaptive_max_pool2d_forward_cpu,
+                                              adaptive_max_pool2d_forward_cuda],
+              BAD_ADAPTIVE_MAX_ONLY),
+    bad_calls(None, [adaptive_avg_pool2d_backward_cpu, adaptive_avg_pool2d_backward_cuda],
+              BAD_ADAPTIVE_BACKWARD),
+    bad_calls(None, [adaptive_max_pool2d_backward_cpu, adaptive_max_pool2d_backward_cuda],
+              BAD_ADAPTIVE_BACKWARD, extra=(IDX,)),
+    bad_calls("adaptive_max_pool2d_backward", [adaptive_max_pool2d_backward_cpu,
+                                               adaptive_max_pool2d_backward_cuda],
+              BAD_ADAPTIVE_MAX_BACKWARD_ONLY),
+    bad_calls("outside", [adaptive_max_pool2d_backward_cpu], BAD_ADAPTIVE_MAX_BACKWARD_CPU_ONLY))
 
 
 def test_cuda_launchers_refuse_host_arrays():

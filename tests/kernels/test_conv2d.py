@@ -160,22 +160,26 @@ def test_forward(name, bias, rng, pipeline):
     assert_close(y, ref_forward(case, x, w, b), what=f"forward {name}")
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_backward_data(name, rng, pipeline):
-    case = CASES[name]
-    w = rand(rng, *case["w_shape"])
-    dy = rand(rng, case["x_shape"][0], *case["out_hw"])
-    dx = conv2d_backward_data_cpu(dy, w, case["x_shape"], *geometry_args(case))
-    assert_close(dx, ref_backward_data(case, dy, w), what=f"backward data {name}")
+# gradient: (its CPU twin, its reference), each called as f(case, x, w, dy)
+BACKWARD = {
+    "data": (lambda case, x, w, dy: conv2d_backward_data_cpu(dy, w, case["x_shape"],
+                                                             *geometry_args(case)),
+             lambda case, x, w, dy: ref_backward_data(case, dy, w)),
+    "weight": (lambda case, x, w, dy: conv2d_backward_weight_cpu(x, dy, case["w_shape"],
+                                                                 *geometry_args(case)),
+               lambda case, x, w, dy: ref_backward_weight(case, x, dy)),
+}
 
 
+@pytest.mark.parametrize("gradient", BACKWARD)
 @pytest.mark.parametrize("name", CASES)
-def test_backward_weight(name, rng, pipeline):
+def test_backward(name, gradient, rng, pipeline):
     case = CASES[name]
-    x = rand(rng, *case["x_shape"])
+    x, w = rand(rng, *case["x_shape"]), rand(rng, *case["w_shape"])
     dy = rand(rng, case["x_shape"][0], *case["out_hw"])
-    dw = conv2d_backward_weight_cpu(x, dy, case["w_shape"], *geometry_args(case))
-    assert_close(dw, ref_backward_weight(case, x, dy), what=f"backward weight {name}")
+    twin, reference = BACKWARD[gradient]
+    assert_close(twin(case, x, w, dy), reference(case, x, w, dy),
+                 what=f"backward {gradient} {name}")
 
 
 def conv_bias_grad(dy, out=None):

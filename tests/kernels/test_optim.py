@@ -1,6 +1,8 @@
 """The optimizers' CPU twins against torch.optim over several steps, and against plain float64
 NumPy transcriptions of the update rules (written from torch's documented algorithms, not
 from the kernels), over every option."""
+from typing import Callable, NamedTuple
+
 import numpy as np
 import pytest
 import torch
@@ -27,25 +29,6 @@ def grads_for(shape, seed):
 
 def ids(cases):
     return ["-".join(f"{k}{v}" for k, v in case.items()) for case in cases]
-
-
-def steps_match_torch(torch_optimizer, hp, start, grads, step_cpu, states):
-    """Step the CPU twin (step_cpu(param, g, step), step counting from 1, in place) and
-    torch_optimizer(**hp) on a copy of start with the same grads: after every step the param
-    and each state array (torch's state name: ours, None for one the options leave out) must
-    match torch's."""
-    param = start.copy()
-    t_param = torch.nn.Parameter(torch.tensor(start))
-    opt = torch_optimizer([t_param], **hp)
-    for step, g in enumerate(grads, start=1):
-        assert step_cpu(param, g, step) is param
-        t_param.grad = torch.tensor(g)
-        opt.step()
-        assert_close(param, t_param.detach().numpy(), TORCH_TOL,
-                     what=f"param after step {step}")
-        for name, mine in states.items():
-            if mine is not None:
-                assert_close(mine, opt.state[t_param][name].numpy(), TORCH_TOL, what=name)
 
 
 SGD_CASES = [
@@ -123,38 +106,22 @@ ADAM_CASES = [
 ]
 
 
-def adam_args(hp):
-    return dict(lr=hp["lr"], beta1=hp["betas"][0], beta2=hp["betas"][1], eps=hp["eps"],
-                weight_decay=hp["weight_decay"], maximize=hp.get("maximize", False),
-                decoupled_weight_decay=hp.get("decoupled_weight_decay", False))
-
-
 def adam_states(shape, hp):
-    zeros = [np.zeros(shape, np.float32) for _ in range(3)]
-    return zeros[0], zeros[1], (zeros[2] if hp.get("amsgrad") else None)
+    return {"exp_avg": np.zeros(shape, np.float32), "exp_avg_sq": np.zeros(shape, np.float32),
+            "max_exp_avg_sq": np.zeros(shape, np.float32) if hp.get("amsgrad") else None}
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("hp", ADAM_CASES, ids=ids(ADAM_CASES))
-def test_adam_matches_torch(hp, shape):
-    exp_avg, exp_avg_sq, v_max = adam_states(shape, hp)
-    steps_match_torch(
-        torch.optim.Adam, hp, rand(np.random.default_rng(6), *shape), grads_for(shape, 7),
-        lambda param, g, step: adam_step_cpu(param, g, exp_avg, exp_avg_sq, step=step,
-                                             max_exp_avg_sq=v_max, **adam_args(hp)),
-        {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": v_max})
+def adam_step(param, g, step, hp, states):
+    return adam_step_cpu(param, g, **states, lr=hp["lr"], beta1=hp["betas"][0],
+                         beta2=hp["betas"][1], eps=hp["eps"], weight_decay=hp["weight_decay"],
+                         step=step, maximize=hp.get("maximize", False),
+                         decoupled_weight_decay=hp.get("decoupled_weight_decay", False))
 
 
-@pytest.mark.parametrize("hp", ADAM_CASES, ids=ids(ADAM_CASES))
-def test_adam_matches_numpy_reference(hp):
-    shape = (130,)
-    grads = grads_for(shape, 8)
-    param = rand(np.random.default_rng(9), *shape)
-    m32, v32, v_max32 = adam_states(shape, hp)
-    p, m, v, v_max = param.astype(np.float64), np.zeros(shape), np.zeros(shape), np.zeros(shape)
+def adam_reference(p, grads, hp):
+    m, v, v_max = np.zeros(p.shape), np.zeros(p.shape), np.zeros(p.shape)
     lr, (b1, b2), eps, wd = hp["lr"], hp["betas"], hp["eps"], hp["weight_decay"]
     for t, g in enumerate(grads, start=1):
-        adam_step_cpu(param, g, m32, v32, step=t, max_exp_avg_sq=v_max32, **adam_args(hp))
         g = -g.astype(np.float64) if hp.get("maximize") else g.astype(np.float64)
         if hp.get("decoupled_weight_decay"):
             p = p * (1 - lr * wd)
@@ -166,11 +133,7 @@ def test_adam_matches_numpy_reference(hp):
         v_hat = (v_max if hp.get("amsgrad") else v) / (1 - b2 ** t)
         # torch's form: eps is added to sqrt(v_hat), not inside the root
         p = p - lr * (m / (1 - b1 ** t)) / (np.sqrt(v_hat) + eps)
-    assert_close(param, p, F64_TOL)
-    assert_close(m32, m, F64_TOL)
-    assert_close(v32, v, F64_TOL)
-    if v_max32 is not None:
-        assert_close(v_max32, v_max, F64_TOL)
+    return p, {"exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": v_max}
 
 
 RMSPROP_CASES = [
@@ -184,37 +147,21 @@ RMSPROP_CASES = [
 
 
 def rmsprop_states(shape, hp):
-    zeros = [np.zeros(shape, np.float32) for _ in range(3)]
-    return (zeros[0], zeros[1] if hp["centered"] else None,
-            zeros[2] if hp["momentum"] > 0 else None)
+    return {"square_avg": np.zeros(shape, np.float32),
+            "grad_avg": np.zeros(shape, np.float32) if hp["centered"] else None,
+            "momentum_buffer": np.zeros(shape, np.float32) if hp["momentum"] > 0 else None}
 
 
-def rmsprop_args(hp):
-    return dict(lr=hp["lr"], alpha=hp["alpha"], eps=hp["eps"], weight_decay=hp["weight_decay"],
-                momentum=hp["momentum"], centered=hp["centered"],
-                maximize=hp.get("maximize", False))
+def rmsprop_step(param, g, step, hp, states):
+    return rmsprop_step_cpu(param, g, **states, lr=hp["lr"], alpha=hp["alpha"], eps=hp["eps"],
+                            weight_decay=hp["weight_decay"], momentum=hp["momentum"],
+                            centered=hp["centered"], maximize=hp.get("maximize", False))
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("hp", RMSPROP_CASES, ids=ids(RMSPROP_CASES))
-def test_rmsprop_matches_torch(hp, shape):
-    square_avg, grad_avg, buf = rmsprop_states(shape, hp)
-    steps_match_torch(
-        torch.optim.RMSprop, hp, rand(np.random.default_rng(10), *shape), grads_for(shape, 11),
-        lambda param, g, step: rmsprop_step_cpu(param, g, square_avg, grad_avg, buf,
-                                                **rmsprop_args(hp)),
-        {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": buf})
-
-
-@pytest.mark.parametrize("hp", RMSPROP_CASES, ids=ids(RMSPROP_CASES))
-def test_rmsprop_matches_numpy_reference(hp):
-    shape = (97,)
-    param = rand(np.random.default_rng(12), *shape)
-    square_avg, grad_avg, buf = rmsprop_states(shape, hp)
-    p, sq, ga, b = param.astype(np.float64), np.zeros(shape), np.zeros(shape), np.zeros(shape)
+def rmsprop_reference(p, grads, hp):
+    sq, ga, b = np.zeros(p.shape), np.zeros(p.shape), np.zeros(p.shape)
     alpha, eps, mom = hp["alpha"], hp["eps"], hp["momentum"]
-    for g in grads_for(shape, 13):
-        rmsprop_step_cpu(param, g, square_avg, grad_avg, buf, **rmsprop_args(hp))
+    for g in grads:
         g = (-g if hp.get("maximize") else g).astype(np.float64) + hp["weight_decay"] * p
         sq = alpha * sq + (1 - alpha) * g ** 2
         ga = alpha * ga + (1 - alpha) * g
@@ -224,12 +171,7 @@ def test_rmsprop_matches_numpy_reference(hp):
             p = p - hp["lr"] * b
         else:
             p = p - hp["lr"] * g / avg
-    assert_close(param, p, F64_TOL)
-    assert_close(square_avg, sq, F64_TOL)
-    if grad_avg is not None:
-        assert_close(grad_avg, ga, F64_TOL)
-    if buf is not None:
-        assert_close(buf, b, F64_TOL)
+    return p, {"square_avg": sq, "grad_avg": ga, "momentum_buffer": b}
 
 
 ADAGRAD_CASES = [
@@ -241,35 +183,23 @@ ADAGRAD_CASES = [
 ]
 
 
-def adagrad_args(hp):
-    return dict(lr=hp["lr"], lr_decay=hp["lr_decay"], weight_decay=hp["weight_decay"],
-                eps=hp["eps"], maximize=hp.get("maximize", False))
+def adagrad_states(shape, hp):
+    return {"sum": np.full(shape, hp["initial_accumulator_value"], np.float32)}
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("hp", ADAGRAD_CASES, ids=ids(ADAGRAD_CASES))
-def test_adagrad_matches_torch(hp, shape):
-    state_sum = np.full(shape, hp["initial_accumulator_value"], np.float32)
-    steps_match_torch(
-        torch.optim.Adagrad, hp, rand(np.random.default_rng(14), *shape), grads_for(shape, 15),
-        lambda param, g, step: adagrad_step_cpu(param, g, state_sum, step=step,
-                                                **adagrad_args(hp)),
-        {"sum": state_sum})
+def adagrad_step(param, g, step, hp, states):
+    return adagrad_step_cpu(param, g, states["sum"], lr=hp["lr"], lr_decay=hp["lr_decay"],
+                            weight_decay=hp["weight_decay"], eps=hp["eps"], step=step,
+                            maximize=hp.get("maximize", False))
 
 
-@pytest.mark.parametrize("hp", ADAGRAD_CASES, ids=ids(ADAGRAD_CASES))
-def test_adagrad_matches_numpy_reference(hp):
-    shape = (71,)
-    param = rand(np.random.default_rng(16), *shape)
-    state_sum = np.full(shape, hp["initial_accumulator_value"], np.float32)
-    p, s = param.astype(np.float64), np.full(shape, hp["initial_accumulator_value"])
-    for t, g in enumerate(grads_for(shape, 17), start=1):
-        adagrad_step_cpu(param, g, state_sum, step=t, **adagrad_args(hp))
+def adagrad_reference(p, grads, hp):
+    s = np.full(p.shape, hp["initial_accumulator_value"])
+    for t, g in enumerate(grads, start=1):
         g = (-g if hp.get("maximize") else g).astype(np.float64) + hp["weight_decay"] * p
         s = s + g * g
         p = p - hp["lr"] / (1 + (t - 1) * hp["lr_decay"]) * g / (np.sqrt(s) + hp["eps"])
-    assert_close(param, p, F64_TOL)
-    assert_close(state_sum, s, F64_TOL)
+    return p, {"sum": s}
 
 
 ADADELTA_CASES = [
@@ -279,39 +209,93 @@ ADADELTA_CASES = [
 ]
 
 
-def adadelta_args(hp):
-    return dict(lr=hp["lr"], rho=hp["rho"], eps=hp["eps"], weight_decay=hp["weight_decay"],
-                maximize=hp.get("maximize", False))
+def adadelta_states(shape, hp):
+    return {"square_avg": np.zeros(shape, np.float32), "acc_delta": np.zeros(shape, np.float32)}
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("hp", ADADELTA_CASES, ids=ids(ADADELTA_CASES))
-def test_adadelta_matches_torch(hp, shape):
-    square_avg, acc_delta = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
-    steps_match_torch(
-        torch.optim.Adadelta, hp, rand(np.random.default_rng(18), *shape), grads_for(shape, 19),
-        lambda param, g, step: adadelta_step_cpu(param, g, square_avg, acc_delta,
-                                                 **adadelta_args(hp)),
-        {"square_avg": square_avg, "acc_delta": acc_delta})
+def adadelta_step(param, g, step, hp, states):
+    return adadelta_step_cpu(param, g, **states, lr=hp["lr"], rho=hp["rho"], eps=hp["eps"],
+                             weight_decay=hp["weight_decay"], maximize=hp.get("maximize", False))
 
 
-@pytest.mark.parametrize("hp", ADADELTA_CASES, ids=ids(ADADELTA_CASES))
-def test_adadelta_matches_numpy_reference(hp):
-    shape = (83,)
-    param = rand(np.random.default_rng(20), *shape)
-    square_avg, acc_delta = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
-    p, sq, acc = param.astype(np.float64), np.zeros(shape), np.zeros(shape)
+def adadelta_reference(p, grads, hp):
+    sq, acc = np.zeros(p.shape), np.zeros(p.shape)
     rho, eps = hp["rho"], hp["eps"]
-    for g in grads_for(shape, 21):
-        adadelta_step_cpu(param, g, square_avg, acc_delta, **adadelta_args(hp))
+    for g in grads:
         g = (-g if hp.get("maximize") else g).astype(np.float64) + hp["weight_decay"] * p
         sq = rho * sq + (1 - rho) * g * g
         delta = np.sqrt(acc + eps) / np.sqrt(sq + eps) * g
         acc = rho * acc + (1 - rho) * delta * delta
         p = p - hp["lr"] * delta
+    return p, {"square_avg": sq, "acc_delta": acc}
+
+
+class OptimizerSpec(NamedTuple):
+    """How the tests below drive one optimizer's CPU twin (SGD, whose first step differs, has
+    its own above)."""
+    torch_class: type
+    cases: list                 # torch's hyperparameters, hp
+    states: Callable            # (shape, hp) -> {torch's state name: our float32 array, or
+                                # None where hp leave it out}
+    step: Callable              # (param, g, step, hp, states): one step in place, step from 1
+    reference: Callable         # (p, grads, hp) -> (p, {state name: value}) in float64, from
+                                # torch's documented algorithm, not from the kernels
+    reference_shape: tuple
+    seed: int                   # the torch test draws its param from seed, its grads from
+                                # seed + 1; the reference test from seed + 2 and seed + 3
+
+
+OPTIMIZERS = {
+    "adam": OptimizerSpec(torch.optim.Adam, ADAM_CASES, adam_states, adam_step,
+                          adam_reference, (130,), 6),
+    "rmsprop": OptimizerSpec(torch.optim.RMSprop, RMSPROP_CASES, rmsprop_states, rmsprop_step,
+                             rmsprop_reference, (97,), 10),
+    "adagrad": OptimizerSpec(torch.optim.Adagrad, ADAGRAD_CASES, adagrad_states, adagrad_step,
+                             adagrad_reference, (71,), 14),
+    "adadelta": OptimizerSpec(torch.optim.Adadelta, ADADELTA_CASES, adadelta_states,
+                              adadelta_step, adadelta_reference, (83,), 18),
+}
+OPTIMIZER_CASES = [pytest.param(name, hp, id=f"{name}-{hp_id}")
+                   for name, optimizer in OPTIMIZERS.items()
+                   for hp, hp_id in zip(optimizer.cases, ids(optimizer.cases))]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("optimizer,hp", OPTIMIZER_CASES)
+def test_matches_torch(optimizer, hp, shape):
+    """Over STEPS steps from the same start with the same grads, the param and every state
+    array must match torch's after each step."""
+    spec = OPTIMIZERS[optimizer]
+    states = spec.states(shape, hp)
+    start = rand(np.random.default_rng(spec.seed), *shape)
+    param = start.copy()
+    t_param = torch.nn.Parameter(torch.tensor(start))
+    opt = spec.torch_class([t_param], **hp)
+    for step, g in enumerate(grads_for(shape, spec.seed + 1), start=1):
+        assert spec.step(param, g, step, hp, states) is param
+        t_param.grad = torch.tensor(g)
+        opt.step()
+        assert_close(param, t_param.detach().numpy(), TORCH_TOL,
+                     what=f"param after step {step}")
+        for name, mine in states.items():
+            if mine is not None:
+                assert_close(mine, opt.state[t_param][name].numpy(), TORCH_TOL, what=name)
+
+
+@pytest.mark.parametrize("optimizer,hp", OPTIMIZER_CASES)
+def test_matches_numpy_reference(optimizer, hp):
+    spec = OPTIMIZERS[optimizer]
+    shape = spec.reference_shape
+    param = rand(np.random.default_rng(spec.seed + 2), *shape)
+    grads = grads_for(shape, spec.seed + 3)
+    states = spec.states(shape, hp)
+    p, expected = spec.reference(param.astype(np.float64), grads, hp)
+    for step, g in enumerate(grads, start=1):
+        spec.step(param, g, step, hp, states)
     assert_close(param, p, F64_TOL)
-    assert_close(square_avg, sq, F64_TOL)
-    assert_close(acc_delta, acc, F64_TOL)
+    for name, mine in states.items():
+        if mine is not None:
+            assert_close(mine, expected[name], F64_TOL, what=name)
 
 
 def test_state_an_option_does_not_use_is_never_written():
