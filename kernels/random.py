@@ -218,9 +218,9 @@ _FLOAT_SIG = "void(float32[::1], uint64, uint64, float32, float32)"
 _JIT = dict(parallel=True, cache=True, error_model="numpy")
 
 
-def _cpu_and_kernel(name, signature, value, value_gpu=None):
-    """(CPU twin, CUDA kernel) of one op; value_gpu: the kernel's form of value, where the
-    GPU needs its own."""
+def _cpu_and_kernel(kernel_name, signature, value, value_gpu=None):
+    """(CPU twin, CUDA kernel named kernel_name) of one op; value_gpu: the kernel's form of
+    value, where the GPU needs its own."""
     device = _device(value_gpu or value)
 
     @njit(**_JIT)
@@ -231,15 +231,16 @@ def _cpu_and_kernel(name, signature, value, value_gpu=None):
     def kernel(out, seed, offset, s, t):
         for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
             out[i] = device(seed, offset, i, s, t)
-    return cpu, cuda_kernel(signature, name=f"_{name}_kernel")(kernel)
+    return cpu, cuda_kernel(signature, name=kernel_name)(kernel)
 
 
 _KERNELS = {  # op: (CPU twin, CUDA kernel)
-    "uniform": _cpu_and_kernel("uniform", _FLOAT_SIG, _uniform_value, _uniform_value_gpu),
-    "normal": _cpu_and_kernel("normal", _FLOAT_SIG, _normal_value),
-    "randint": _cpu_and_kernel("randint", "void(int64[::1], uint64, uint64, uint64, uint64)",
+    "uniform": _cpu_and_kernel("_uniform_kernel", _FLOAT_SIG, _uniform_value, _uniform_value_gpu),
+    "normal": _cpu_and_kernel("_normal_kernel", _FLOAT_SIG, _normal_value),
+    "randint": _cpu_and_kernel("_randint_kernel",
+                               "void(int64[::1], uint64, uint64, uint64, uint64)",
                                _randint_value),
-    "dropout_mask": _cpu_and_kernel("dropout_mask", _FLOAT_SIG, _dropout_value),
+    "dropout_mask": _cpu_and_kernel("_dropout_mask_kernel", _FLOAT_SIG, _dropout_value),
 }
 
 
