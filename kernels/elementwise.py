@@ -344,7 +344,6 @@ _cast_strided = _cast_loops["strided"]
 _unary_float_flat_formula = _unary_float_loops["flat"]
 _unary_float_strided_formula = _unary_float_loops["strided"]
 _binary_float_flat_formula = _binary_float_loops["flat"]
-_binary_float_strided_formula = _binary_float_loops["strided"]
 
 
 @njit(**_JIT)
@@ -400,9 +399,6 @@ def _binary_float_flat_cpu(op, x, y, out, p, q):
 
 @njit(**_JIT)
 def _binary_float_strided_cpu(op, x, y, out, p, q):
-    if op != B_ADD and op != B_MUL and op != B_SUB:
-        _binary_float_strided_formula(op, x, y, out, p, q)
-        return
     for k in prange(_tasks(out.shape)):
         a, b, c, start, stop = _task(k, out.shape)
         o, xr, yr = out[a, b, c, start:stop], x[a, b, c, start:stop], y[a, b, c, start:stop]
@@ -412,9 +408,12 @@ def _binary_float_strided_cpu(op, x, y, out, p, q):
         elif op == B_MUL:
             for j in range(o.size):
                 o[j] = xr[j] * yr[j]
-        else:   # B_SUB
+        elif op == B_SUB:
             for j in range(o.size):
                 o[j] = xr[j] - yr[j]
+        else:
+            for j in range(o.size):
+                o[j] = binary_float_cpu(op, xr[j], yr[j], p, q)
 
 
 @njit(**_JIT)
