@@ -118,12 +118,12 @@ WINDOW_ARGS = "int32, int32, int32, int32, int32, int32"
 
 def launch_flat(op, kernel, total, threads, *args):
     """kernel(*args) over a flat 1-D grid of `threads`-thread blocks with a thread for each of
-    `total` elements; nothing is launched for none (an empty batch or output). Python ints
-    go as int32, the type of every pooling kernel's scalars: a launch then matches the
-    declared signature and never compiles another."""
+    `total` elements; nothing is launched for none (an empty batch or output). Integers
+    (Python's or NumPy's) go as int32, the type of every pooling kernel's scalars: a launch
+    then matches the declared signature and never compiles another."""
     if total:
         kernel[launch_blocks(op, total, threads), threads](
-            *(np.int32(a) if isinstance(a, int) else a for a in args))
+            *(np.int32(a) if isinstance(a, (int, np.integer)) else a for a in args))
 
 
 
