@@ -22,14 +22,6 @@ from .summary import summarize
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
-def _registrable(name, value, kind, role, expected):
-    """value, if it may replace the registered `role` `name`: None or a `kind`."""
-    if value is not None and not isinstance(value, kind):
-        raise TypeError(f"cannot assign '{type(value).__name__}' as {role} {name!r} "
-                        f"({expected} or None expected)")
-    return value
-
-
 class StateDictError(ValueError):
     """A state dict that does not fit a module; `problems` lists every key that does not."""
 
@@ -43,82 +35,159 @@ def _listed(keys, limit=8) -> str:
     return shown if len(keys) <= limit else f"{shown[:-1]}, ... ({len(keys)} in all)]"
 
 
+def _typename(value) -> str:
+    return type(value).__name__
+
+
+class Buffer(Tensor):
+    """A tensor marked for registration as a buffer when assigned to a module attribute, as
+    torch.nn.Buffer: `self.mask = nn.Buffer(t, persistent=False)` is
+    `self.register_buffer("mask", t, persistent=False)`. The module keeps a plain tensor
+    sharing the Buffer's memory."""
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = np.empty(0, np.float32)
+        if isinstance(data, Tensor):
+            self._init(data._array, data.device, False, None, data._version)
+        else:
+            super().__init__(data)
+        self.persistent = bool(persistent)
+
+
 class Module:
+    """The base of every layer and model, with PyTorch's attribute rules: a Parameter, a
+    Module or a tensor assigned to a registered buffer's name goes into its registry
+    (_parameters, _modules, _buffers) and nowhere else, and __getattr__ finds it there."""
+
     def __init__(self):
+        object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
-        object.__setattr__(self, "training", True)
 
     # ================================================================ registration
-    def __setattr__(self, name, value):
-        if "_parameters" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
-                                 f"before assigning {name!r}")
-        if isinstance(value, Parameter):
-            self._forget(name, keep="_parameters")
-            self._parameters[name] = value          # an existing name keeps its place
-        elif isinstance(value, Module):
-            self._forget(name, keep="_modules")
-            self._modules[name] = value
-        # A name already registered keeps its registry: only its own kind or None goes there.
-        elif name in self._parameters:
-            self._parameters[name] = _registrable(name, value, Parameter, "parameter",
-                                                  "gpucnn.nn.Parameter")
-        elif name in self._buffers:
-            self._buffers[name] = _registrable(name, value, Tensor, "buffer", "gpucnn.Tensor")
-        elif name in self._modules:
-            self._modules[name] = _registrable(name, value, Module, "child module",
-                                               "gpucnn.nn.Module")
-        object.__setattr__(self, name, value)
+    def __getattr__(self, name):
+        # Reached only when normal lookup fails: registered parameters, buffers and children.
+        state = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in state and name in state[registry]:
+                return state[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def _forget(self, name, keep):
+    def __setattr__(self, name, value):
+        state = self.__dict__
+        params = state.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._remove_everywhere(name, keep="_parameters")
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                f"(gpucnn.nn.Parameter or None expected)")
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            if state.get("_modules") is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._remove_everywhere(name, keep="_modules")
+            self._modules[name] = value       # an existing name keeps its place
+        elif "_modules" in state and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                f"(gpucnn.nn.Module or None expected)")
+            self._modules[name] = value
+        elif isinstance(value, Buffer) or ("_buffers" in state and name in self._buffers):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                f"(gpucnn.nn.Buffer, gpucnn.Tensor or None expected)")
+            persistent = (value.persistent if isinstance(value, Buffer)
+                          else name not in self._non_persistent_buffers)
+            if isinstance(value, Buffer):
+                self._remove_everywhere(name, keep="_buffers")
+            self.register_buffer(name, value, persistent)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _remove_everywhere(self, name, keep):
+        """Forget `name` in the instance dict and every registry but `keep`."""
+        self.__dict__.pop(name, None)
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry != keep:
-                getattr(self, registry).pop(name, None)
-        self._non_persistent_buffers.discard(name)
+                self.__dict__[registry].pop(name, None)
+        if keep != "_buffers":
+            self._non_persistent_buffers.discard(name)
 
     def __delattr__(self, name):
-        for registry in ("_parameters", "_buffers", "_modules"):
-            getattr(self, registry).pop(name, None)
-        self._non_persistent_buffers.discard(name)
-        object.__delattr__(self, name)
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = [*dir(type(self)), *self.__dict__, *self._parameters, *self._modules,
+                *self._buffers]
+        return sorted(key for key in set(keys) if not key[0].isdigit())
+
+    def _check_new_name(self, kind, name, registry):
+        """PyTorch's checks of a name about to be registered as a `kind`."""
+        if registry not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError(f"{kind} name can't contain \".\", got: {name}")
+        if name == "":
+            raise KeyError(f"{kind} name can't be empty string \"\"")
+        if hasattr(self, name) and name not in self.__dict__[registry]:
+            raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name, param):
         """Register a parameter, or None for an absent one (a layer built with bias=False)."""
+        self._check_new_name("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
-                            f"{name!r} (gpucnn.nn.Parameter or None required)")
-        self._forget(name, keep="_parameters")
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            f"(gpucnn.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
+                             f"parameters must be created explicitly. To express '{name}' as "
+                             f"a function of another Tensor, compute the value in the "
+                             f"forward() method.")
         self._parameters[name] = param
-        object.__setattr__(self, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor that belongs to the module's state but is not trained (running
         statistics): moved by .to(), saved by state_dict() unless persistent=False."""
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
+        self._check_new_name("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer {name!r} "
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             f"(gpucnn.Tensor or None required)")
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute {name!r} already exists")
-        self._forget(name, keep="_buffers")
+        if isinstance(tensor, Buffer):   # the registry holds a plain tensor
+            tensor = Tensor._from_array(tensor._array, tensor.device, version=tensor._version)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
             self._non_persistent_buffers.add(name)
-        object.__setattr__(self, name, tensor)
+
+    def add_module(self, name, module):
+        """Register a child module (or None) under `name`, as `self.name = module` does."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        self._check_new_name("module", name, "_modules")
+        self._modules[name] = module
 
     def register_module(self, name, module):
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._forget(name, keep="_modules")
-        self._modules[name] = module
-        object.__setattr__(self, name, module)
-
-    add_module = register_module
+        """Alias for add_module."""
+        self.add_module(name, module)
 
     # ================================================================ calling
     def __call__(self, *args, **kwargs):
@@ -233,7 +302,6 @@ class Module:
             for name, buf in module._buffers.items():
                 if buf is not None:
                     module._buffers[name] = _moved_buffer(buf, device, dtype)
-                    object.__setattr__(module, name, module._buffers[name])
         return self
 
     def cpu(self):
