@@ -1,23 +1,48 @@
-"""`gpucnn.save` / `gpucnn.load`: dicts of arrays in the safetensors format.
+"""`gpucnn.save` / `gpucnn.load`, torch.save's and torch.load's API over the safetensors format.
 
 safetensors is an 8-byte header length, a JSON header (dtype, shape, byte range of each
 tensor, optional string metadata) and the raw little-endian bytes: nothing in it is executed
 on load, unlike pickle.
 
+What can be saved is what a PyTorch script saves with torch.save:
+
+* a flat dict of tensors (a state_dict): its tensors are the file's arrays under their keys,
+  readable by any safetensors reader; `load` gives back a dict of gpucnn Tensors;
+* a nested structure of dicts (string or int keys), lists, tuples, tensors, NumPy arrays,
+  numbers, strings, None, dtypes and devices, e.g. {"model": model.state_dict(),
+  "optimizer": optimizer.state_dict(), "epoch": 3}, or a list of class names;
+* whole modules (`gpucnn.save(model, path)`), also inside such a structure.
+
+The structure is a JSON tree in the metadata, beside a table of what the arrays alone do not
+say (a tensor's device, requires_grad, whether it is a Parameter); gpucnn/object_tree.py
+describes both. Tensors load on the device they were saved from, or on `map_location`'s (a
+CUDA tensor on a machine without CUDA is torch's RuntimeError, which map_location="cpu"
+avoids). Anything else (a function, an optimizer object) is a TypeError naming where it is,
+raised before the file is touched: nothing is pickled.
+
+A module cannot be pickled here, so it is saved as what its pickle would hold: its class by
+name (module and qualified name) and its instance dictionary, laid out as JSON: plain
+attributes (JSON-able values, dtypes, devices, tensors, other modules), its parameters (with
+requires_grad), its buffers (and which are non-persistent), its children in order. A module
+or tensor met twice is stored once and comes back as one object (tied weights stay tied).
+Loading must find each class by name, which means importing the module that defines it, and
+importing runs code. So, as torch.load since PyTorch 2.6, `load` refuses such a file unless
+`weights_only=False` (safe by default; the user opts in for files they trust), with torch's
+"Weights only load failed" message; or unless the classes were allowed with
+`add_safe_globals` / `safe_globals` (then nothing is imported). With `weights_only=False`
+the whole tree is checked first, then each class imported and accepted only if it is a
+gpucnn.nn.Module subclass (a file naming os.system is refused), then each module created
+with `cls.__new__(cls)` (no __init__ runs) and its dictionary restored, as torch's
+Module.__setstate__ does.
+
 Loading checks before it reads: the file must be a regular file, and safetensors' own parser
 (Rust) validates the header against the file's size before any tensor is read (a header
 longer than the file, or than safetensors' 100 MB limit, deeply nested JSON, offsets that
 overlap, leave gaps or run past the end: all refused), then reads one tensor at a time. Memory
-is bounded by the file's size. Every problem with the content is a ValueError naming the file.
-bfloat16 tensors load as float32 (exactly: bfloat16 is float32's upper half).
-
-Besides a flat dict of arrays (a state_dict), `save` takes what a training script saves with
-torch.save: a nested structure of dicts (string or int keys), lists, tuples, tensors, NumPy
-arrays, numbers, strings and None, e.g. {"model": model.state_dict(), "optimizer":
-optimizer.state_dict(), "epoch": 3}. Its tensors become the file's arrays (named by their path
-in the structure, "model/conv1.weight") and its shape a JSON tree in the metadata; `load`
-rebuilds it, tensors as gpucnn Tensors (on `map_location`). Anything else (a model object, a
-function) is a TypeError naming where it is: nothing is pickled.
+is bounded by the file's size. Every problem with the content, the tree and the table
+included (a class that does not exist, a reference to a missing tensor, a cycle, nesting
+deeper than 64), is a ValueError naming the file. bfloat16 tensors load as float32 (exactly:
+bfloat16 is float32's upper half).
 
 Saving writes a temporary file beside the target, flushes it to disk and renames it over the
 target, so an interrupted save never destroys the previous file. The temporary file's name is
@@ -26,37 +51,27 @@ next save of that target replaces. The saved file has the mode a new file gets u
 umask, or keeps the mode of the file it replaces; a target that is a symbolic link is written
 through (the link stays, its target gets the new contents).
 """
+import contextlib
 import json
 import os
 import stat
+from pickle import UnpicklingError   # torch.load's exception type only: nothing is unpickled
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
 
+from . import cuda
+from .devices import parse as parse_device
+from .devices import resolve as resolve_device
+from .nn.module import Module
+from .object_tree import Decoder, Encoder, import_class
 from .tensor import Tensor
 
-_SAVABLE_KINDS = "fiub"
 _ORDER_KEY = "gpucnn.key_order"
 _TREE_KEY = "gpucnn.tree"
-_MAX_DEPTH = 64     # nesting a loaded tree may have (a hostile file cannot exhaust the stack)
+_TABLE_KEY = "gpucnn.tensors"
 _DTYPE_CODES = {"f8": "F64", "f4": "F32", "f2": "F16", "i8": "I64", "i4": "I32", "i2": "I16",
                 "i1": "I8", "u8": "U64", "u4": "U32", "u2": "U16", "u1": "U8", "b1": "BOOL"}
-
-
-def _to_numpy(key, value):
-    if isinstance(value, Tensor):
-        return value.numpy()
-    if isinstance(value, np.ndarray):
-        array = value
-    elif isinstance(value, (int, float, bool, np.number, list, tuple)):
-        array = np.asarray(value)
-    else:
-        raise TypeError(f"gpucnn.save: value for {key!r} is a {type(value).__name__}; only arrays, "
-                        f"tensors and numbers can be saved")
-    if array.dtype.kind not in _SAVABLE_KINDS:
-        raise TypeError(f"gpucnn.save: value for {key!r} has dtype {array.dtype}; only numeric "
-                        f"arrays can be saved")
-    return np.require(array, None, "C")  # keeps 0-d arrays 0-d
 
 
 def _metadata_text(key, value) -> str:
@@ -70,57 +85,24 @@ def _metadata_text(key, value) -> str:
 
 
 def _is_flat(obj) -> bool:
-    """A dict of string keys to arrays, tensors or numbers: saved as the arrays themselves."""
+    """A dict of string keys to tensors and arrays (a state_dict): saved as the arrays
+    themselves, so that any safetensors reader sees them under their keys."""
     return isinstance(obj, dict) and all(
-        isinstance(k, str) and isinstance(v, (Tensor, np.ndarray, int, float, np.number, list,
-                                              tuple))
-        for k, v in obj.items())
+        isinstance(k, str) and isinstance(v, (Tensor, np.ndarray)) for k, v in obj.items())
 
 
-def _flatten(obj, path, arrays, depth=0):
-    """The JSON tree of `obj`, its tensors and arrays moved into `arrays` by path."""
-    where = f"'{'/'.join(path)}'" if path else "the saved object"
-    if depth > _MAX_DEPTH:
-        raise TypeError(f"gpucnn.save: {where} is nested more than {_MAX_DEPTH} levels deep")
-    if isinstance(obj, (Tensor, np.ndarray)):
-        key = "/".join(path)
-        arrays[key] = _to_numpy(key, obj)
-        return {"t" if isinstance(obj, Tensor) else "a": key}
-    if obj is None or isinstance(obj, (bool, str)):
-        return {"v": obj}
-    if isinstance(obj, (int, np.integer)):
-        return {"v": int(obj)}
-    if isinstance(obj, (float, np.floating)):
-        value = float(obj)
-        return {"v": value} if np.isfinite(value) else {"f": repr(value)}
-    if isinstance(obj, dict):
-        items = []
-        for key, value in obj.items():
-            if isinstance(key, bool) or not isinstance(key, (str, int)):
-                raise TypeError(f"gpucnn.save: {where} has a key {key!r} of type "
-                                f"{type(key).__name__}; keys must be strings or ints")
-            items.append([key, _flatten(value, (*path, str(key)), arrays, depth + 1)])
-        return {"d": items}
-    if isinstance(obj, (list, tuple)):
-        nodes = [_flatten(v, (*path, str(i)), arrays, depth + 1) for i, v in enumerate(obj)]
-        return {"l" if isinstance(obj, list) else "u": nodes}
-    raise TypeError(f"gpucnn.save: {where} is a {type(obj).__name__}; gpucnn saves tensors, "
-                    f"arrays, numbers, strings, None and dicts/lists/tuples of them (no pickle): "
-                    f"save model.state_dict(), not the model")
-
-
-def save(obj, path, metadata=None):
-    """Write `obj` atomically to `path`: a dict of arrays (NumPy arrays, Tensors or numbers),
-    or a nested structure of them (see the module's docstring)."""
+def save(obj, f, metadata=None):
+    """Write `obj` atomically to the file `f` (a path): a dict of tensors (a state_dict), a
+    whole module, or a nested structure of tensors, arrays, numbers, strings and modules (see
+    the module's docstring). Anything that cannot be saved is a TypeError before the file is
+    touched."""
+    encoder = Encoder()
     tree = None
     if _is_flat(obj):
-        arrays = {key: _to_numpy(key, value) for key, value in obj.items()}
-    elif isinstance(obj, (dict, list, tuple)):
-        arrays = {}
-        tree = _flatten(obj, (), arrays)
+        for key, value in obj.items():
+            encoder.entry(key, value)
     else:
-        raise TypeError(f"gpucnn.save: expected a dict of arrays (a state_dict) or a dict, "
-                        f"list or tuple of them, got {type(obj).__name__}")
+        tree = encoder.node(obj)
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"gpucnn.save: metadata must be a dict, got {type(metadata).__name__}")
     texts = {}
@@ -129,10 +111,12 @@ def save(obj, path, metadata=None):
             raise TypeError(f"gpucnn.save: metadata keys must be strings, got {key!r}")
         texts[key] = _metadata_text(key, value)
     # The header is sorted; the key order (PyTorch's parameter order) is kept here.
-    texts[_ORDER_KEY] = json.dumps(list(arrays))
+    texts[_ORDER_KEY] = json.dumps(list(encoder.arrays))
     if tree is not None:
         texts[_TREE_KEY] = json.dumps(tree, allow_nan=False)
-    write_atomically(path, _safetensors_chunks(arrays, texts))
+    if encoder.table:
+        texts[_TABLE_KEY] = json.dumps(encoder.table, sort_keys=True)
+    write_atomically(f, _safetensors_chunks(encoder.arrays, texts))
 
 
 def _safetensors_chunks(arrays: dict, metadata: dict) -> list:
@@ -212,16 +196,158 @@ def _bad(path, what):
     return ValueError(f"gpucnn.load: {path} {what}")
 
 
-def load(path, with_metadata=False, map_location=None, weights_only=True):
-    """Read a file written by `save` (or by safetensors): a dict of NumPy arrays, in the order
-    they were saved, and its metadata if asked. A nested structure saved by `save` comes back
-    as saved, its tensors as gpucnn Tensors on `map_location` ("cpu" by default; a device or
-    its name). weights_only is accepted for PyTorch's signature: nothing is ever unpickled.
+# ================================================================ weights_only
+
+class WeightsOnlyLoadError(UnpicklingError, ValueError):
+    """A file holding whole modules, refused by `load(weights_only=True)`: torch.load raises
+    pickle.UnpicklingError there (so `except pickle.UnpicklingError` works as with torch),
+    and a ValueError naming the file is what gpucnn raises for every file it will not load.
+    Nothing is ever unpickled: the class is only torch's exception type."""
+
+
+_safe_classes = {}   # (module, qualname) -> class: loaded with weights_only=True too
+
+
+def add_safe_globals(safe_globals):
+    """Allow `load(weights_only=True)` to create these gpucnn.nn.Module subclasses, as
+    torch.serialization.add_safe_globals: for classes you trust (loading creates them
+    without running __init__ and restores their attributes; no module is imported)."""
+    classes = list(safe_globals)
+    for cls in classes:
+        if not (isinstance(cls, type) and issubclass(cls, Module)):
+            raise TypeError(f"add_safe_globals: {cls!r} is not a gpucnn.nn.Module subclass; "
+                            f"gpucnn files hold tensors, plain values and modules only, so no "
+                            f"other object needs allowing")
+    for cls in classes:
+        _safe_classes[(cls.__module__, cls.__qualname__)] = cls
+
+
+def get_safe_globals() -> list:
+    """The classes add_safe_globals allowed."""
+    return list(_safe_classes.values())
+
+
+def clear_safe_globals():
+    _safe_classes.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """`with safe_globals([Net]):` add_safe_globals for the block only."""
+    before = dict(_safe_classes)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _safe_classes.clear()
+        _safe_classes.update(before)
+
+
+def _weights_only_refusal(path, names) -> WeightsOnlyLoadError:
+    """torch 2.13's message for an unsupported global, with gpucnn's names."""
+    listed = ", ".join(names)
+    return WeightsOnlyLoadError(
+        f"gpucnn.load: {path}: Weights only load failed. This file can still be loaded, to do "
+        f"so you have two options, do those steps only if you trust the source of the "
+        f"checkpoint.\n\t(1) As in PyTorch since 2.6, the default value of the `weights_only` "
+        f"argument of `load` is `True`. Re-running `gpucnn.load` with `weights_only` set to "
+        f"`False` will likely succeed, but it can result in arbitrary code execution (it "
+        f"imports the modules that define the classes the file names). Do it only if you got "
+        f"the file from a trusted source.\n\t(2) Alternatively, to load with "
+        f"`weights_only=True` please check the recommended steps in the following error "
+        f"message.\n\tUnsupported global: the file holds modules of class {listed}, which "
+        f"are not allowed by default. Please use `gpucnn.serialization.add_safe_globals("
+        f"[{listed}])` or the `gpucnn.serialization.safe_globals([{listed}])` context manager "
+        f"to allowlist these classes if you trust them.")
+
+
+def _classes(path, specs, weights_only) -> dict:
+    """(module, qualname) -> class for every class a tree names: allowlisted ones only when
+    weights_only, else found by name (importing modules not loaded yet)."""
+    if weights_only:
+        refused = sorted(".".join(spec) for spec in specs if spec not in _safe_classes)
+        if refused:
+            raise _weights_only_refusal(path, refused)
+        return {spec: _safe_classes[spec] for spec in specs}
+    classes = {}
+    for spec in sorted(specs):
+        try:
+            classes[spec] = import_class(spec)
+        except ValueError as error:
+            raise _bad(path, str(error)) from None
+    return classes
+
+
+# ================================================================ loading
+
+def _placement(map_location):
+    """place(tag) -> the device a tensor saved on `tag` ("cpu", "cuda:1") is loaded on, as
+    torch.load's map_location: None keeps the saved device, a device (or its name) takes
+    every tensor there, a dict maps saved tags to devices (tags it does not name stay).
+    gpucnn runs on one GPU per process, so any saved "cuda:N" loads on this process's GPU."""
+    if callable(map_location):
+        raise TypeError("gpucnn.load: map_location as a function (storage, location) is not "
+                        "supported (gpucnn has no storages); give a device, its name, or a dict "
+                        "of saved locations to devices, e.g. {'cuda:0': 'cpu'}")
+    if map_location is not None and not isinstance(map_location, (str, dict)):
+        raise TypeError(f"gpucnn.load: map_location must be a device, its name or a dict, got "
+                        f"{type(map_location).__name__}")
+    for name in (map_location.values() if isinstance(map_location, dict) else [map_location]):
+        if name is not None:
+            try:
+                parse_device(name)
+            except ValueError as error:
+                raise ValueError(f"gpucnn.load: map_location: {error}") from None
+    chosen = {}
+
+    def place(tag):
+        if tag not in chosen:
+            target = (map_location.get(tag, tag) if isinstance(map_location, dict)
+                      else map_location or tag)
+            if target != tag:                  # asked for: that device, checked to exist
+                chosen[tag] = resolve_device(target)
+            elif parse_device(tag)[0] == "cpu":
+                chosen[tag] = resolve_device("cpu")
+            elif not cuda.is_available():      # kept from the file: torch's error and advice
+                raise RuntimeError(
+                    "gpucnn.load: Attempting to deserialize object on a CUDA device but "
+                    "gpucnn.cuda.is_available() is False. If you are running on a CPU-only "
+                    "machine, please use gpucnn.load with map_location=gpucnn.device('cpu') "
+                    "to map your storages to the CPU.")
+            else:
+                chosen[tag] = resolve_device("cuda")   # this process's GPU
+        return chosen[tag]
+    return place
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         with_metadata=False, **pickle_load_args):
+    """Read a file written by `save` (or by any safetensors writer), torch.load's way: what
+    was saved comes back as saved, tensors as gpucnn Tensors on the device they were saved
+    from (or `map_location`'s), in the order they were saved; with `with_metadata=True`,
+    also the file's metadata (a dict of strings).
+
+    weights_only (default True, as torch.load's since PyTorch 2.6) refuses a file holding
+    whole modules, whose classes loading would have to find by name: `weights_only=False`
+    loads it, for files you trust (see the module's docstring). Everything else loads either
+    way, NumPy arrays too (torch's unpickler refuses those by default): nothing in a gpucnn
+    file is code. pickle_module and pickle's own arguments have
+    nothing to apply to here (no pickle); mmap is accepted as torch's (safetensors reads
+    through a memory map anyway).
 
     A missing or unreadable file is an OSError; anything wrong with its content a ValueError
     naming the file.
     """
-    path = os.fspath(path)
+    if pickle_module is not None or pickle_load_args:
+        given = ["pickle_module"] * (pickle_module is not None) + sorted(pickle_load_args)
+        raise TypeError(f"gpucnn.load: {', '.join(given)} apply to pickled files; gpucnn files "
+                        f"are safetensors (no pickle), so they take no unpickling options")
+    if weights_only not in (None, True, False) or mmap not in (None, True, False):
+        raise TypeError(f"gpucnn.load: weights_only and mmap must be True, False or None, got "
+                        f"{weights_only!r} and {mmap!r}")
+    weights_only = weights_only is not False
+    place = _placement(map_location)
+    path = os.fspath(f)
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
         raise _bad(path, "is not a regular file")
@@ -233,10 +359,10 @@ def load(path, with_metadata=False, map_location=None, weights_only=True):
         raise _bad(path, f"is truncated or not a safetensors file (a header of {header_len} "
                          f"bytes in a file of {info.st_size})")
     try:
-        with safe_open(path, framework="numpy") as f:
-            metadata = dict(f.metadata() or {})
-            keys = list(f.keys())
-            arrays = {key: _read_tensor(path, f, key) for key in keys}
+        with safe_open(path, framework="numpy") as opened:
+            metadata = dict(opened.metadata() or {})
+            keys = list(opened.keys())
+            arrays = {key: _read_tensor(path, opened, key) for key in keys}
     except SafetensorError as error:
         reason = " ".join(str(error).split())
         if "JSON" in reason:
@@ -246,47 +372,15 @@ def load(path, with_metadata=False, map_location=None, weights_only=True):
         raise _bad(path, f"is not a valid safetensors file ({reason})") from None
     order = _key_order(metadata.pop(_ORDER_KEY, None), arrays)
     arrays = {key: arrays[key] for key in order}
-    tree = metadata.pop(_TREE_KEY, None)
-    result = arrays if tree is None else _rebuild(path, tree, arrays, map_location)
+    tree_text = metadata.pop(_TREE_KEY, None)
+    decoder = Decoder(path, arrays, metadata.pop(_TABLE_KEY, None), place)
+    if tree_text is None:
+        result = {key: decoder.entry(key) for key in arrays}
+    else:
+        tree = decoder.parse(tree_text)
+        classes = _classes(path, decoder.scan(tree), weights_only)
+        result = decoder.build(tree, classes)
     return (result, metadata) if with_metadata else result
-
-
-def _rebuild(path, text, arrays, map_location):
-    """The structure `save` flattened, every node checked (a damaged file is a ValueError)."""
-    from .factories import tensor
-    device = "cpu" if map_location is None else str(map_location)
-    try:
-        tree = json.loads(text)
-    except (ValueError, RecursionError):
-        raise _bad(path, "has a corrupt structure record (gpucnn.tree)") from None
-
-    def node(item, depth):
-        if depth > _MAX_DEPTH or not isinstance(item, dict) or len(item) != 1:
-            raise _bad(path, "has a damaged structure record (gpucnn.tree)")
-        (kind, value), = item.items()
-        if kind in ("t", "a"):
-            if not isinstance(value, str) or value not in arrays:
-                raise _bad(path, f"names an array {value!r} it does not hold")
-            return tensor(arrays[value], device=device) if kind == "t" else arrays[value]
-        if kind == "v" and (value is None or isinstance(value, (bool, int, float, str))):
-            return value
-        if kind == "f" and value in ("nan", "inf", "-inf"):
-            return float(value)
-        if kind in ("l", "u") and isinstance(value, list):
-            items = [node(v, depth + 1) for v in value]
-            return items if kind == "l" else tuple(items)
-        if kind == "d" and isinstance(value, list) and all(
-                isinstance(e, list) and len(e) == 2 and isinstance(e[0], (str, int))
-                and not isinstance(e[0], bool) for e in value):
-            return {key: node(v, depth + 1) for key, v in value}
-        raise _bad(path, "has a damaged structure record (gpucnn.tree)")
-
-    try:
-        return node(tree, 0)
-    except (TypeError, ValueError) as error:
-        if str(error).startswith("gpucnn.load"):
-            raise
-        raise _bad(path, f"holds a value that cannot be restored ({error})") from None
 
 
 def _read_tensor(path, f, key):

@@ -71,7 +71,9 @@ def load_checkpoint(path) -> Checkpoint:
         raise UserError(f"checkpoint {path}: no such file" if not path.exists()
                         else f"checkpoint {path} is not a file")
     try:
-        arrays, metadata = serialization.load(path, with_metadata=True)
+        # On the host: load_state_dict copies into the model wherever it is, and a checkpoint
+        # trained on a GPU still evaluates on a machine without one.
+        arrays, metadata = serialization.load(path, map_location="cpu", with_metadata=True)
     except ValueError as error:
         reason = " ".join(str(error).split())
         raise UserError(f"checkpoint {path} is unreadable: {reason}") from None
