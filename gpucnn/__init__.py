@@ -24,6 +24,8 @@ from .factories import (arange, as_tensor, empty, empty_like, eye, from_dlpack, 
                         zeros_like)
 from .functions import *  # noqa: E402,F401,F403  (gpucnn.cat, gpucnn.exp, ... as torch.*)
 from .gradcheck import GradcheckError, gradcheck  # noqa: E402,F401
+from .memory_formats import (channels_last, channels_last_3d,  # noqa: E402,F401
+                            contiguous_format, memory_format, preserve_format)
 from .random import get_state as get_rng_state  # noqa: E402,F401
 from .random import initial_seed, manual_seed, seed  # noqa: E402,F401
 from .random import set_state as set_rng_state  # noqa: E402,F401
@@ -31,4 +33,22 @@ from .serialization import load, save  # noqa: E402,F401
 from .size import Size  # noqa: E402,F401
 from .tensor import Tensor  # noqa: E402,F401
 from . import distributed, transforms, utils  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
 from .generator import Generator, default_generator  # noqa: E402,F401
+from . import amp, backends, cpu  # noqa: E402,F401
+from .amp.autocast_mode import (autocast, autocast_decrement_nesting,  # noqa: E402,F401
+                                autocast_increment_nesting, clear_autocast_cache,
+                                get_autocast_cpu_dtype, get_autocast_dtype,
+                                get_autocast_gpu_dtype, is_autocast_cache_enabled,
+                                is_autocast_cpu_enabled, is_autocast_enabled,
+                                set_autocast_cache_enabled, set_autocast_cpu_dtype,
+                                set_autocast_cpu_enabled, set_autocast_dtype,
+                                set_autocast_enabled, set_autocast_gpu_dtype)
+from .backends.cuda import (get_float32_matmul_precision,  # noqa: E402,F401
+                            set_float32_matmul_precision)
+from .backends.deterministic import (are_deterministic_algorithms_enabled,  # noqa: E402,F401
+                                     get_deterministic_debug_mode,
+                                     is_deterministic_algorithms_warn_only_enabled,
+                                     set_deterministic_debug_mode,
+                                     use_deterministic_algorithms)
+from .cuda import OutOfMemoryError  # noqa: E402,F401

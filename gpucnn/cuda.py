@@ -10,6 +10,10 @@ only serve gpucnn if `install_memory_pool()` runs before anything else creates t
 (gpucnn calls it when "cuda" is first used). Where that is too late it says so, and
 `memory_pool_in_use()` tells. `GPUCNN_CUPY_POOL=0` keeps numba's own allocator (for
 compute-sanitizer's memcheck: a pool sub-allocates large blocks, which hides small overruns).
+
+An allocation the GPU cannot serve raises `OutOfMemoryError` (torch.cuda.OutOfMemoryError, a
+RuntimeError), from either allocator: both are numba memory-manager plugins installed when
+"cuda" is first used, CuPy's pool or numba's own allocator with the error translated.
 """
 import ctypes
 import os
@@ -19,6 +23,32 @@ from . import random
 
 _POOL_SWITCH = "GPUCNN_CUPY_POOL"
 _manager_class = None   # the plugin class, made once CuPy has been imported
+_CUDA_ERROR_OUT_OF_MEMORY = 2   # the driver's CUresult for a failed allocation
+
+
+class OutOfMemoryError(RuntimeError):
+    """The GPU could not serve an allocation (torch.cuda.OutOfMemoryError, also
+    gpucnn.OutOfMemoryError). Free tensors (del them) or use smaller batches."""
+
+
+def _out_of_memory_error(size: int, memory_info=None) -> OutOfMemoryError:
+    """torch's message: what was asked for and, when known, what the GPU has."""
+    def text(n):
+        return f"{n / 2 ** 30:.2f} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.2f} MiB"
+    message = f"CUDA out of memory. Tried to allocate {text(size)}."
+    if memory_info is not None:
+        message += (f" GPU {current_device()} has a total capacity of "
+                    f"{text(memory_info.total)} of which {text(memory_info.free)} is free.")
+    return OutOfMemoryError(message)
+
+
+def _is_out_of_memory(error) -> bool:
+    """Whether a numba driver error is CUDA_ERROR_OUT_OF_MEMORY (its code is an int or an
+    IntEnum, depending on the driver binding numba uses)."""
+    try:
+        return int(getattr(error, "code", -1)) == _CUDA_ERROR_OUT_OF_MEMORY
+    except (TypeError, ValueError):
+        return False
 _device_index = None    # the GPU this process uses, once chosen
 
 
@@ -111,12 +141,14 @@ def install_memory_pool(index: int = 0) -> bool:
     """
     global _manager_class
     if not pool_wanted():
+        _use_numba_allocator()
         _select(index)
         return False
     if _manager_class is None:
         try:
             import cupy  # noqa: F401
         except ImportError:
+            _use_numba_allocator()
             _select(index)
             return False
         from numba import cuda
@@ -132,6 +164,41 @@ def install_memory_pool(index: int = 0) -> bool:
                           "gpucnn.cuda.install_memory_pool()) before any other numba.cuda "
                           "work to get the pool.", RuntimeWarning, stacklevel=2)
     return memory_pool_in_use()
+
+
+def _use_numba_allocator():
+    """numba's own allocator, as a plugin that raises OutOfMemoryError when the GPU is full
+    (not under the simulator, which has no memory managers). A context that exists already
+    keeps the allocator it was made with."""
+    if simulator_enabled():
+        return
+    manager_class = _numba_memory_manager_class()
+    if manager_class is not None:
+        from numba import cuda
+        cuda.set_memory_manager(manager_class)
+
+
+def _numba_memory_manager_class():
+    """numba's default memory manager with OutOfMemoryError for a full GPU (None with a numba
+    that lacks that class: its internals, not its public API)."""
+    try:
+        from numba.cuda.cudadrv.driver import CudaAPIError, NumbaCUDAMemoryManager
+    except ImportError:
+        return None
+
+    class NumbaMemoryManager(NumbaCUDAMemoryManager):
+        """numba's allocator (pending frees flushed and retried on a full GPU), then
+        OutOfMemoryError instead of the driver's error."""
+
+        def memalloc(self, size):
+            try:
+                return super().memalloc(size)
+            except CudaAPIError as error:
+                if not _is_out_of_memory(error):
+                    raise
+                raise _out_of_memory_error(size, self.get_memory_info()) from error
+
+    return NumbaMemoryManager
 
 
 def _select(index):
@@ -169,7 +236,10 @@ def _cupy_memory_manager_class():
 
         def memalloc(self, size):
             # numba turns a c_void_p into its driver's pointer type (a c_uint64 it would not).
-            block = self._pool.malloc(size)
+            try:   # CuPy frees its cached blocks and retries before it gives up
+                block = self._pool.malloc(size)
+            except cupy.cuda.memory.OutOfMemoryError as error:
+                raise _out_of_memory_error(size, self.get_memory_info()) from error
             self._live[block.ptr] = block  # keeps the pool block alive until numba frees it
             live, ptr = self._live, block.ptr
             return cuda.MemoryPointer(cuda.current_context(), ctypes.c_void_p(ptr), size,

@@ -1,6 +1,8 @@
 """Devices, resolved in one place: "cpu", "cuda", "cuda:N", and "auto" for the commands.
 
     device("cuda:0")                   PyTorch's device object: .type "cuda", .index 0
+    device(0)                          an int is the accelerator's GPU: cuda:0 (an error
+                                       without a GPU, as torch's)
     resolve("cuda:0") -> device        the engine's device ("cpu" or "cuda"), checked to exist
     resolve("auto", allow_auto=True)   "cuda" when numba sees a GPU, else "cpu"
 
@@ -23,6 +25,8 @@ class device(str):  # noqa: N801  (PyTorch's name)
     def __new__(cls, spec, index=None):
         if isinstance(spec, device) and index is None:
             return spec
+        if isinstance(spec, int) and not isinstance(spec, bool) and index is None:
+            spec = _accelerator_index(spec)
         kind, parsed = parse(spec)
         if index is not None:
             if parsed is not None or isinstance(index, bool) or not isinstance(index, int) \
@@ -51,6 +55,17 @@ class device(str):  # noqa: N801  (PyTorch's name)
 
     def __reduce__(self):
         return (device, (self.type, self.index))
+
+
+def _accelerator_index(index: int) -> str:
+    """torch.device(N): GPU N of the accelerator ("cuda:N"); an error without one."""
+    if index < 0:
+        raise RuntimeError(f"Device index must not be negative (got device({index}))")
+    if not cuda.is_available():
+        raise RuntimeError(f"Cannot access accelerator device when none is available "
+                           f"(device({index}) means cuda:{index}; gpucnn.cuda.is_available() "
+                           f"is False)")
+    return f"cuda:{index}"
 
 
 def parse(name) -> tuple[str, int | None]:

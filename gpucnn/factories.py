@@ -5,13 +5,14 @@ ranges (arange, linspace, eye). Each takes PyTorch's dtype=, device= and require
 """
 import math
 import numbers
+import operator
 
 import numpy as np
 
 from . import dtypes, interop, random
 from .backend import backend
 from .devices import resolve as resolve_device
-from .errors import InputError
+from .errors import InputError, InputTypeError
 from .ops import _arrays, arithmetic
 from .tensor import Tensor, _dims
 
@@ -175,21 +176,33 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor
     return _like("randn_like", randn, input, dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False,
-            generator=None) -> Tensor:
-    """Integers uniform on [low, high): randint(high, size) or randint(low, high, size)."""
+def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
+            requires_grad=False, generator=None, layout=None, pin_memory=False,
+            out=None) -> Tensor:
+    """Integers uniform on [low, high), with torch.randint's overloads: randint(high, size),
+    randint(low, high, size), size= and high= / low= as keywords (low defaults to 0)."""
     _no_generator("randint", generator)
-    if size is None:   # randint(high, size)
-        low, high, size = 0, low, high
-    if size is None:
-        raise TypeError("randint() missing required argument 'size'")
+    if out is not None:
+        raise NotImplementedError("randint(out=...) is not supported; use the returned tensor")
+    low, high, size = _randint_arguments(args, low, high, size)
     for name, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"randint: {name} must be an int, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (numbers.Integral, Tensor)):
+            raise TypeError(f"randint(): argument '{name}' must be int, not "
+                            f"{type(value).__name__}")
+    low, high = operator.index(low), operator.index(high)
     if high <= low:
         raise InputError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     made = _new("randint", _size((size,), "randint"), dtype, device, default=dtypes.int64)
+    if made.dtype in _RANDINT_BOUNDS:
+        smallest, largest = _RANDINT_BOUNDS[made.dtype]
+        for name, value in (("from", low), ("to - 1", high - 1)):
+            if not smallest <= value <= largest:
+                raise InputError(f"randint: {name} is out of bounds for {made.dtype.name} "
+                                 f"(low={low}, high={high})")
+    if requires_grad and not made.dtype.is_floating_point:
+        raise InputTypeError(f"randint: only float tensors can require gradients, got "
+                             f"{made.dtype.name}")
     seed, offset = random.philox_counters(made.numel())
     if made.dtype is dtypes.int64:
         made._kernels.randint(made._array, seed, offset, int(low), int(high))
@@ -198,6 +211,45 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
                                  int(low), int(high))
     made._kernels.cast(wide, made._array)
     return _finish(made, requires_grad)
+
+
+# The values an int32 or bool result can hold: torch refuses low and high - 1 outside them.
+_RANDINT_BOUNDS = {dtypes.int32: (-2 ** 31, 2 ** 31 - 1), dtypes.bool: (0, 1)}
+
+
+def _randint_arguments(args, low, high, size):
+    """(low, high, size) from randint's positional and keyword forms; a trailing positional
+    sequence is the size, one positional number is high (low keyword or 0), two are low, high."""
+    positional = list(args)
+    if len(positional) > 3:
+        raise TypeError(f"randint() takes at most 3 positional arguments ({len(positional)} "
+                        f"given)")
+    if positional and isinstance(positional[-1], (tuple, list)):
+        if size is not None:
+            raise TypeError("randint(): argument 'size' given by position and by keyword")
+        size = positional.pop()
+    if len(positional) == 3:
+        raise TypeError(f"randint(): argument 'size' (position 3) must be tuple of ints, not "
+                        f"{type(positional[2]).__name__}")
+    if len(positional) == 2:
+        if low is not None or high is not None:
+            raise TypeError("randint(): low and high given by position and by keyword")
+        if size is None:
+            raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, "
+                            f"not {type(positional[1]).__name__}")
+        low, high = positional
+    elif len(positional) == 1:
+        if high is None:
+            high = positional[0]
+        elif low is None:
+            low = positional[0]
+        else:
+            raise TypeError("randint(): low and high given by position and by keyword")
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    return (0 if low is None else low), high, size
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

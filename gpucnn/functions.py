@@ -4,6 +4,7 @@ import numbers
 
 from . import dtypes
 from .errors import InputError
+from .memory_formats import preserve_format
 from .ops import compare as compare_ops
 from .ops import shape as shape_ops
 from .tensor import Tensor
@@ -103,8 +104,8 @@ def unbind(input, dim=0):  # noqa: A002
     return _tensor(input, "unbind").unbind(dim)
 
 
-def clone(input):  # noqa: A002
-    return _tensor(input, "clone").clone()
+def clone(input, *, memory_format=preserve_format):  # noqa: A002
+    return _tensor(input, "clone").clone(memory_format=memory_format)
 
 
 def matmul(input, other):  # noqa: A002
@@ -117,6 +118,37 @@ def mm(input, mat2):  # noqa: A002
 
 def dot(input, other):  # noqa: A002
     return _tensor(input, "dot").dot(other)
+
+
+def bmm(input, mat2):  # noqa: A002
+    return _tensor(input, "bmm").bmm(mat2)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    return _tensor(input, "baddbmm").baddbmm(batch1, batch2, beta=beta, alpha=alpha)
+
+
+def lerp(input, end, weight):  # noqa: A002
+    return _tensor(input, "lerp").lerp(end, weight)
+
+
+def flip(input, dims):  # noqa: A002
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not "
+                        f"{type(dims).__name__}")
+    return _tensor(input, "flip").flip(tuple(dims))
+
+
+def fliplr(input):  # noqa: A002
+    return _tensor(input, "fliplr").fliplr()
+
+
+def flipud(input):  # noqa: A002
+    return _tensor(input, "flipud").flipud()
+
+
+def roll(input, shifts, dims=None):  # noqa: A002
+    return _tensor(input, "roll").roll(shifts, dims)
 
 
 def add(input, other, *, alpha=1):  # noqa: A002

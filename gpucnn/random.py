@@ -59,7 +59,12 @@ def uniform(shape, low: float, high: float) -> np.ndarray:
     """A float32 array of `shape` drawn uniformly from [low, high) by the host generator,
     drawn and scaled in place: no float64 temporary, so a layer's weights take their final
     size in memory and no more (a 2,073,600 x 1,000 dense layer: 7.7 GiB, not 23)."""
-    out = np.empty(shape, np.float32)
+    return fill_uniform(np.empty(shape, np.float32), low, high)
+
+
+def fill_uniform(out: np.ndarray, low: float, high: float) -> np.ndarray:
+    """uniform() drawn into `out` (a C-contiguous float32 array) in place: the same numbers
+    uniform(out.shape, low, high) would give."""
     _state.numpy.random(dtype=np.float32, out=out)
     out *= np.float32(high - low)
     out += np.float32(low)
@@ -93,3 +98,27 @@ def set_state(state: dict):
     numpy_generator = np.random.default_rng()
     numpy_generator.bit_generator.state = state["numpy"]
     _state.seed, _state.philox_offset, _state.numpy = seed, offset, numpy_generator
+
+
+class forked:  # noqa: N801  (a context manager, named for what holds inside it)
+    """Inside this block the generators continue from `state` (a get_state() result); on the
+    way out the state from before the block is put back, so what the block draws takes
+    nothing from the main stream (torch.random.fork_rng). The host generator object stays
+    the same one throughout (its state is set in place)."""
+
+    def __init__(self, state: dict):
+        self.state = state
+
+    def __enter__(self):
+        self._outer = _state
+        self._saved = (_state.seed, _state.philox_offset, _state.numpy.bit_generator.state)
+        _state.seed, _state.philox_offset = self.state["seed"], self.state["philox_offset"]
+        _state.numpy.bit_generator.state = self.state["numpy"]
+        return self
+
+    def __exit__(self, *exc):
+        global _state
+        _state = self._outer   # also after a manual_seed inside the block
+        _state.seed, _state.philox_offset, numpy_state = self._saved
+        _state.numpy.bit_generator.state = numpy_state
+        return False

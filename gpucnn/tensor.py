@@ -4,26 +4,31 @@ A tensor holds `_array`, a NumPy array ("cpu") or a numba device array ("cuda") 
 view of another tensor's memory with any non-negative strides: transpose, permute, expand,
 slicing and squeeze share memory, as in PyTorch, and elementwise ops read such views in place;
 ops whose kernels need C-contiguous arrays get copies (autograd.Function.apply). Tensors that
-share memory share one version counter, which every in-place op bumps (see autograd.py).
+share memory share one version counter, which every in-place op bumps (see autograd.py;
+inplace.py records in-place ops inside autograd).
 
 Operators decide "tensor or Python number" here, then call the op for that case from
 gpucnn.ops; the ops never see anything but tensors, arrays and numbers.
 """
 import builtins
+import copy
 import numbers
+import warnings
 from collections import OrderedDict
 from types import MappingProxyType
 
 import numpy as np
 
-from . import autograd, dtypes, hooks, interop
+from . import autograd, dtypes, hooks, inplace, interop
+from . import memory_formats
 from .backend import backend
 from .devices import cuda_name, device as Device
 from .devices import resolve as resolve_device
 from .errors import InputError, InputTypeError
-from .ops import _arrays, activation, arithmetic, compare, index, linear, reduce
+from .ops import _arrays, activation, arithmetic, compare, index, linear, reduce, reorder
 from .ops import shape as shape_ops
 from .size import Size
+from .tensor_flags import TensorFlags
 
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -90,6 +95,42 @@ def _dims(args, name):
     return tuple(int(a) for a in args)
 
 
+def _tensor_argument(value, op, name):
+    """value, which must be a Tensor (PyTorch's TypeError names the function and argument)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    return value
+
+
+def _check_lerp(start, end, weight):
+    """torch.lerp's dtype rules: float tensors, end (and a tensor weight) of start's dtype."""
+    if not start.dtype.is_floating_point:
+        raise InputTypeError(f"lerp: not implemented for {start.dtype.name} (input of shape "
+                             f"{list(start.shape)}); lerp takes float32 tensors")
+    for name, t in (("end", end), ("weight", weight)):
+        if t is not None and t.dtype is not start.dtype:
+            raise InputTypeError(f"lerp: expected dtype {start.dtype.name} for `{name}` but got "
+                                 f"dtype {t.dtype.name} (shape {list(t.shape)})")
+
+
+def _sequence_as_tuple(key) -> bool:
+    """PyTorch's (and old NumPy's) test for reading a list index as a tuple of indices: a short
+    list holding a sequence, slice, tensor, None or Ellipsis."""
+    return len(key) < 32 and builtins.any(
+        isinstance(k, (Tensor, list, tuple, range, np.ndarray, slice)) or k is None or
+        k is Ellipsis for k in key)
+
+
+def _index_tensor(values, device):
+    """A list or range used as an index, as torch's indexing_tensor_from_data makes it: a bool
+    mask when every element is a bool, else int64 (float elements truncated; [] is empty)."""
+    host = np.arange(values.start, values.stop, values.step, dtype=np.int64) \
+        if isinstance(values, range) else _host_array(values, where="indexing")
+    if host.dtype.kind == "f":
+        host = _host_array(values, dtypes.int64, where="indexing")
+    return Tensor._from_array(backend(device).from_host(host), device)
+
+
 def unsupported_conversion(method, dtype_name, owner=""):
     """PyTorch's double() and half() (Tensor's and Module's): gpucnn has no float64 or float16,
     so they raise, naming the method as `owner` + method + "()"."""
@@ -147,7 +188,7 @@ def to_arguments(where, args, kwargs):
     return device, dtype
 
 
-class Tensor:
+class Tensor(TensorFlags):
     __array_priority__ = 1000  # numpy_scalar * tensor dispatches to Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise; tensors stay usable as dict keys
 
@@ -223,23 +264,25 @@ class Tensor:
         strides = _arrays.strides(self._array)
         return strides if dim is None else strides[self._dim(dim, "stride")]
 
-    def is_contiguous(self, memory_format=None) -> bool:
-        return _arrays.is_contiguous(self._array)
+    def is_contiguous(self, *, memory_format=memory_formats.contiguous_format) -> bool:
+        """C-contiguous; for a channels-last format, PyTorch's answer for the strides gpucnn
+        holds (its ops make NCHW results: gpucnn/memory_formats.py)."""
+        memory_formats.check("is_contiguous", memory_format)
+        if memory_format.rank is None:
+            return _arrays.is_contiguous(self._array)
+        return memory_formats.is_contiguous(memory_format, self.shape, self.stride())
 
-    def is_floating_point(self) -> bool:
-        return self.dtype.is_floating_point
-
-    @property
-    def is_cuda(self) -> bool:
-        return self.device.type == "cuda"
+    # is_cuda, is_cpu, is_floating_point() and the other is_* flags: TensorFlags.
 
     @property
     def is_leaf(self) -> bool:
+        self._refresh_history()
         return self._creator is None or not self.requires_grad
 
     @property
     def grad_fn(self):
         """The node that made this tensor (None for leaves), with its name."""
+        self._refresh_history()
         creator = self._creator
         return None if creator is None or creator is autograd.FREED else creator
 
@@ -336,9 +379,15 @@ class Tensor:
     # ================================================================ devices and dtypes
     def to(self, *args, **kwargs):
         """to(device), to(dtype), to(device, dtype), to(other_tensor); non_blocking and copy
-        accepted. Returns self when nothing changes (copy=False), as PyTorch."""
+        accepted. Returns self when nothing changes (copy=False), as PyTorch. memory_format=
+        has PyTorch's checks, and returns self where PyTorch's would (the format its strides
+        suggest), else a new tensor, C-contiguous (NCHW, gpucnn's layout:
+        gpucnn/memory_formats.py)."""
         copy = kwargs.pop("copy", False)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
+        if memory_format is not None:
+            memory_formats.check("to", memory_format)
+            memory_formats.check_rank(memory_format, self.ndim)
         device, dtype = to_arguments("to()", args, kwargs)
         result = self
         if dtype is not None:
@@ -346,6 +395,9 @@ class Tensor:
         if device is not None:
             result = result._move(resolve_device(device))
         if copy and result is self:
+            result = self.clone()
+        if result is self and memory_format not in (None, memory_formats.preserve_format) \
+                and memory_formats.suggested(self.shape, self.stride()) is not memory_format:
             result = self.clone()
         return result
 
@@ -423,6 +475,25 @@ class Tensor:
         self._creator, self.requires_grad = None, False
         return self
 
+    def __deepcopy__(self, memo):
+        """copy.deepcopy (of a model, say), as PyTorch's: graph leaves only; new memory on the
+        same device (a numba device array cannot be deep-copied itself); the class (a
+        Parameter stays one), requires_grad, grad and the attributes set on the tensor
+        (nn.Buffer's marks) kept. A view's copy is a tensor of its own."""
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new._init(shape_ops.clone(self.detach())._array, self.device, self.requires_grad, None)
+        new.grad = copy.deepcopy(self.grad, memo)
+        for key, value in self.__dict__.items():   # not the memory, history or view internals
+            if key not in new.__dict__ and (not key.startswith("_") or key == "_is_buffer"):
+                new.__dict__[key] = copy.deepcopy(value, memo)
+        return new
+
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype is not dtypes.float32:
             raise InputTypeError(f"only float tensors can require gradients, got "
@@ -450,6 +521,7 @@ class Tensor:
         if inputs is not None:
             raise NotImplementedError("backward(inputs=...) is not supported; gradients reach "
                                       "every leaf that requires grad")
+        self._refresh_history()
         if not self.requires_grad:
             raise RuntimeError(f"element 0 of tensors does not require grad and does not have a "
                                f"grad_fn (backward() on a tensor of shape {tuple(self.shape)} "
@@ -477,6 +549,20 @@ class Tensor:
 
     # No hooks: a class-level empty mapping, so that tensors made by ops carry no dict.
     _post_accumulate_grad_hooks = MappingProxyType({})
+
+    # Views and in-place history (autograd.Function.apply, gpucnn/inplace.py): a view's base
+    # (the tensor that is no view) and the view ops from it; how many times an in-place op
+    # gave this tensor a new history, and the base's count when the view's history was made.
+    _base = None
+    _view_chain = ()
+    _multi_view = None   # (output index, function) of split / chunk / unbind outputs
+    _rebases = 0
+    _view_rebases = 0
+
+    def _refresh_history(self):
+        """A view whose base an in-place op changed since takes the base's new history."""
+        if self._base is not None and self._view_rebases != self._base._rebases:
+            inplace.replay_view(self)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call hook(tensor) once this leaf's .grad holds its gradient of a backward pass
@@ -507,19 +593,39 @@ class Tensor:
 
     # ================================================================ in place
     def _check_inplace(self, op, other_requires_grad=False):
-        if autograd.is_grad_enabled() and (self.requires_grad or other_requires_grad):
-            if self.requires_grad and self._creator is None:
-                raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in "
-                                   f"an in-place operation (wrap it in `with gpucnn.no_grad():`"
-                                   f" for an update outside autograd)")
-            raise RuntimeError(f"{op}: gpucnn does not record in-place operations in the "
-                               f"autograd graph; use the out-of-place form (y = y.{op[:-1]}(...)"
-                               f" or y = y + ...), or run it under gpucnn.no_grad()")
+        """The checks of an in-place op that writes self's memory only outside autograd (one
+        that joins the graph goes through _inplace)."""
+        if self._inplace_records(op, other_requires_grad):
+            raise RuntimeError(f"{op}: this in-place op is not recorded in the autograd graph; "
+                               f"use its out-of-place form (y = y.{op.rstrip('_')}(...)), or "
+                               f"run it under gpucnn.no_grad()")
+
+    def _inplace_records(self, op, other_requires_grad=False) -> builtins.bool:
+        """PyTorch's checks before an in-place op; True when it must join the autograd graph
+        (grad mode on, and self or the other operand requires grad: gpucnn/inplace.py)."""
+        autograd.refresh_stale_views((self,))
+        records = autograd.is_grad_enabled() and (self.requires_grad or other_requires_grad)
+        if records and self.requires_grad and self._creator is None:
+            raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                               f"in-place operation (wrap it in `with gpucnn.no_grad():` for "
+                               f"an update outside autograd)")
+        if records and self._multi_view is not None:
+            raise RuntimeError(f"{op}: Output {self._multi_view[0]} of {self._multi_view[1]} is "
+                               f"a view and is being modified inplace. This view is the output "
+                               f"of a function that returns multiple views. Such functions do "
+                               f"not allow the output views to be modified inplace. You should "
+                               f"replace the inplace operation by an out-of-place one.")
+        base = self._base
+        if records and base is not None and base.requires_grad and base._creator is None:
+            raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being "
+                               f"used in an in-place operation (wrap it in `with "
+                               f"gpucnn.no_grad():` for an update outside autograd)")
         if any(s == 0 and n > 1 for s, n in zip(self.stride(), self.shape)):
             raise RuntimeError(f"{op}: unsupported operation: more than one element of the "
                                f"written-to tensor (shape {tuple(self.shape)}, strides "
                                f"{self.stride()}) refers to a single memory location. Please "
                                f"clone() the tensor before performing the operation.")
+        return records
 
     def _assign(self, result, op):
         """Write `result` (a tensor broadcastable to self, of a dtype castable to self's) into
@@ -540,15 +646,23 @@ class Tensor:
         self._version.value += 1
         return self
 
-    def _inplace(self, op, compute, other=None):
-        """self = compute(), checked first; `other` is the second operand (for its grad)."""
-        self._check_inplace(op, isinstance(other, Tensor) and other.requires_grad)
+    def _inplace(self, op, compute, other=None, overwrite=False):
+        """self = compute(), checked first; `other` is the other operand (a tensor, a number
+        or a tuple of them: whether one requires grad). Inside autograd the op joins the
+        graph (inplace.record); `overwrite`: compute() does not read self (copy_, fill_)."""
+        others = other if isinstance(other, tuple) else (other,)
+        if self._inplace_records(op, builtins.any(isinstance(t, Tensor) and t.requires_grad
+                                                  for t in others)):
+            return inplace.record(self, op, compute, overwrite)
         with autograd.no_grad():
             return self._assign(compute(), op)
 
     def _filled(self, op, fill, *args):
         """fill(self, *args), a kernel that writes self's memory itself, checked first."""
-        self._check_inplace(op)
+        if self._inplace_records(op):   # new values in a new tensor, recorded (zero gradient)
+            fresh = Tensor._from_array(_arrays.empty(self._kernels, self.shape,
+                                                     self._array.dtype), self.device)
+            return inplace.record(self, op, lambda: fill(fresh, *args), overwrite=True)
         fill(self, *args)
         self._version.value += 1
         return self
@@ -590,16 +704,26 @@ class Tensor:
             if value.numel() != 1:
                 raise InputError(f"fill_ only supports 0-dimension value tensor but got "
                                    f"tensor with {value.ndim} dimensions")
-            return self._inplace("fill_", lambda: value.reshape(()), value)
+            return self._inplace("fill_", lambda: value.reshape(()), value, overwrite=True)
         return self._filled("fill_", arithmetic.fill, value)
 
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             src = Tensor(src, device=self.device)
-        return self._inplace("copy_", lambda: src.to(self.device), src)
+        return self._inplace("copy_", lambda: src.to(self.device), src, overwrite=True)
 
     def masked_fill_(self, mask, value):
         return self._inplace("masked_fill_", lambda: self.masked_fill(mask, value), value)
+
+    def lerp_(self, end, weight):
+        """self += weight * (end - self), in place (an EMA of parameters under no_grad)."""
+        return self._inplace("lerp_", lambda: self.lerp(end, weight), (end, weight))
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        linear.check_inplace_baddbmm(self, _tensor_argument(batch1, "baddbmm_", "batch1"),
+                                     _tensor_argument(batch2, "baddbmm_", "batch2"))
+        return self._inplace("baddbmm_", lambda: self.baddbmm(batch1, batch2, beta=beta,
+                                                              alpha=alpha), (batch1, batch2))
 
     def uniform_(self, a=0.0, b=1.0):
         return self._filled("uniform_", arithmetic.random_fill, "uniform", a, b)
@@ -608,35 +732,31 @@ class Tensor:
         return self._filled("normal_", arithmetic.random_fill, "normal", mean, std)
 
     def __setitem__(self, key, value):
-        self._check_inplace("__setitem__", isinstance(value, Tensor) and value.requires_grad)
-        with autograd.no_grad():
-            if not isinstance(value, Tensor):
-                value = self._operand(value, "__setitem__") if isinstance(value, numbers.Number) \
-                    else Tensor(value, device=self.device)
-            index.setitem(self, self._index_key(key), value.to(self.device))
+        if not isinstance(value, Tensor):
+            value = self._operand(value, "__setitem__") if isinstance(value, numbers.Number) \
+                else Tensor(value, device=self.device)
+        value, key = value.to(self.device), self._index_key(key)
+        autograd.refresh_stale_views((self,))
+        if autograd.is_grad_enabled() and (self.requires_grad or value.requires_grad):
+            inplace.setitem(self, key, value)   # PyTorch's checks there, on what it writes
+            return
+        self._check_inplace("__setitem__")
+        index.setitem(self, key, value)
         self._version.value += 1
 
+    # x += y is x.add_(y), as PyTorch's, inside autograd too (a residual block's
+    # `out += identity` records the add as out's new history).
     def __iadd__(self, other):
-        return self._augmented(other, "add_", Tensor.__add__)
+        return self.add_(other)
 
     def __isub__(self, other):
-        return self._augmented(other, "sub_", Tensor.__sub__)
+        return self.sub_(other)
 
     def __imul__(self, other):
-        return self._augmented(other, "mul_", Tensor.__mul__)
+        return self.mul_(other)
 
     def __itruediv__(self, other):
-        return self._augmented(other, "div_", Tensor.__truediv__)
-
-    def _augmented(self, other, op, out_of_place):
-        """x += y: in place, as PyTorch, for tensors outside autograd; inside it (a residual
-        connection's `out += identity`), the out-of-place result, which Python binds to x."""
-        if autograd.is_grad_enabled() and (self.requires_grad or (
-                isinstance(other, Tensor) and other.requires_grad)):
-            if self.requires_grad and self._creator is None:
-                self._check_inplace(op)   # a leaf that requires grad: PyTorch's error
-            return out_of_place(self, other)
-        return getattr(self, op)(other)
+        return self.div_(other)
 
     # ================================================================ operands
     def _operand(self, other, op):
@@ -739,6 +859,30 @@ class Tensor:
         if self.ndim != 1 or getattr(other, "ndim", 0) != 1:
             raise InputError("dot: 1D tensors expected")
         return self.matmul(other)
+
+    def bmm(self, mat2):
+        return linear.bmm(self, _tensor_argument(mat2, "bmm", "mat2"))
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return linear.baddbmm(self, _tensor_argument(batch1, "baddbmm", "batch1"),
+                              _tensor_argument(batch2, "baddbmm", "batch2"), beta, alpha)
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self) as torch computes it: from end's side, end - (end -
+        self) * (1 - weight), where |weight| >= 0.5, so that weight 1 gives end exactly."""
+        end = _tensor_argument(end, "lerp", "end")
+        if isinstance(weight, numbers.Real):
+            _check_lerp(self, end, None)
+            w = np.float32(weight)   # torch's float32 arithmetic: 1 - w in float32 too
+            diff = end - self
+            if builtins.abs(w) < 0.5:
+                return self + diff * builtins.float(w)
+            return end - diff * builtins.float(np.float32(1) - w)
+        weight = _tensor_argument(weight, "lerp", "weight")
+        _check_lerp(self, end, weight)
+        diff = end - self
+        small = weight.abs() < 0.5
+        return compare.where(small, self + diff * weight, end - diff * (1 - weight))
 
     # The operators are the named methods themselves (as torch.Tensor's are), so the two
     # can never disagree.
@@ -1019,15 +1163,53 @@ class Tensor:
         return self.expand(other.shape)
 
     def repeat(self, *sizes):
+        if not sizes:
+            raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
         return shape_ops.repeat(self, _dims(sizes, "repeat"))
 
-    def contiguous(self, memory_format=None):
+    def unfold(self, dimension, size, step):
+        return shape_ops.unfold(self, dimension, size, step)
+
+    def flip(self, *dims):
+        if not dims:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
+        return reorder.flip(self, _dims(dims, "flip"))
+
+    def fliplr(self):
+        if self.ndim < 2:
+            raise InputError(f"fliplr: Input must be >= 2-d (shape {list(self.shape)})")
+        return reorder.flip(self, (1,))
+
+    def flipud(self):
+        if self.ndim < 1:
+            raise InputError("flipud: Input must be >= 1-d (a 0-d tensor was given)")
+        return reorder.flip(self, (0,))
+
+    def roll(self, shifts, dims=None):
+        dims = () if dims is None else _dims((dims,), "roll")
+        return reorder.roll(self, _dims((shifts,), "roll"), dims)
+
+    def contiguous(self, *, memory_format=memory_formats.contiguous_format):
+        """self when C-contiguous, else a C-contiguous copy. For a channels-last format (PyTorch's
+        rank checks): self when its strides are that format's, else a C-contiguous (NCHW)
+        copy, gpucnn's layout (gpucnn/memory_formats.py)."""
+        memory_formats.check("contiguous", memory_format)
+        memory_formats.check_rank(memory_format, self.ndim)
+        if memory_format.rank is not None:
+            return self if self.is_contiguous(memory_format=memory_format) else self.clone()
+        if memory_format is memory_formats.preserve_format and not self.is_contiguous():
+            raise RuntimeError("preserve memory format is unsupported by the contiguous "
+                               "operator")
         return shape_ops.contiguous(self)
 
     def _contiguous_array(self):
         return _arrays.contiguous(self._kernels, self._array)
 
-    def clone(self, memory_format=None):
+    def clone(self, *, memory_format=memory_formats.preserve_format):
+        """A C-contiguous copy, whatever the memory format (PyTorch's checks on it): gpucnn's
+        layout (gpucnn/memory_formats.py)."""
+        memory_formats.check("clone", memory_format)
+        memory_formats.check_rank(memory_format, self.ndim)
         return shape_ops.clone(self)
 
     def chunk(self, chunks, dim=0):
@@ -1041,15 +1223,27 @@ class Tensor:
 
     def unbind(self, dim=0):
         dim = self._dim(dim, "unbind")
-        return tuple(shape_ops.select(self, dim, i) for i in range(self.shape[dim]))
+        return shape_ops.multiple_views([shape_ops.select(self, dim, i)
+                                         for i in range(self.shape[dim])], "Unbind")
 
     # ================================================================ indexing
     def _index_key(self, key):
-        """key with lists, NumPy arrays and nested sequences made tensors on this device."""
+        """key with lists, ranges, NumPy arrays and nested sequences made tensors on this
+        device. A list as the whole key is one index (x[[0, 2]]) unless it holds sequences,
+        slices, tensors, None or ...: PyTorch 2.13 still reads x[[[0, 1], [1, 2]]] as
+        x[[0, 1], [1, 2]] (NumPy's old rule), with a deprecation warning, and so does gpucnn."""
+        if isinstance(key, list) and _sequence_as_tuple(key):
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is "
+                          "deprecated (in PyTorch too); use x[tuple(seq)] instead of x[seq]. "
+                          "It is read as x[tuple(seq)], as PyTorch 2.13 reads it.",
+                          UserWarning, stacklevel=3)
+            key = tuple(key)
         items = key if isinstance(key, tuple) else (key,)
         converted = []
         for k in items:
-            if isinstance(k, (list, np.ndarray)):
+            if isinstance(k, (list, range)):
+                k = _index_tensor(k, self.device)
+            elif isinstance(k, np.ndarray):
                 k = Tensor(k, device=self.device)
                 if k.dtype.is_floating_point:
                     raise IndexError("tensors used as indices must be long, int, byte or bool "

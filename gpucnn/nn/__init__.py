@@ -11,7 +11,7 @@ from .flatten import Flatten  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401
                    MSELoss, NLLLoss, SmoothL1Loss)
-from .module import Module  # noqa: F401
+from .module import Buffer, Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from . import parallel  # noqa: E402,F401  (after Module: DistributedDataParallel is one)
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d  # noqa: F401

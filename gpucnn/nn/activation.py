@@ -1,7 +1,7 @@
 """Activation layers: thin Modules over gpucnn.nn.functional, with PyTorch's arguments.
 
-`inplace=True` is accepted where PyTorch has it and computes out of place: the values are the
-same, and autograd stays safe (an in-place activation would change a tensor backward reads).
+`inplace=True` where PyTorch has it writes the result into the input, as PyTorch's (inside
+autograd too: gpucnn/inplace.py).
 """
 from . import functional as F
 from .module import Module
@@ -18,7 +18,7 @@ class _Inplace(Module):
 
 class ReLU(_Inplace):
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
 
 
 class Sigmoid(Module):
@@ -33,7 +33,7 @@ class Tanh(Module):
 
 class SiLU(_Inplace):
     def forward(self, x):
-        return F.silu(x)
+        return F.silu(x, inplace=self.inplace)
 
 
 class LeakyReLU(_Inplace):
@@ -42,7 +42,7 @@ class LeakyReLU(_Inplace):
         self.negative_slope = negative_slope
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -54,7 +54,7 @@ class ELU(_Inplace):
         self.alpha = alpha
 
     def forward(self, x):
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")

@@ -9,15 +9,14 @@ import numbers
 
 from .. import distributed, dtypes
 from ..autograd import no_grad
-from ..devices import resolve as resolve_device
 from ..distributed.functional import all_reduce as all_reduce_with_grad
 from ..factories import ones, tensor, zeros
 from ..functions import cat
 from ..tensor import Tensor
 from . import functional as F
 from ._arguments import positive_int
+from ._init import empty_parameter, factory_device
 from .module import Module
-from .parameter import Parameter
 
 
 class _BatchNorm(Module):
@@ -40,18 +39,15 @@ class _BatchNorm(Module):
         if momentum is not None and (isinstance(momentum, bool) or
                                      not isinstance(momentum, numbers.Real)):
             raise TypeError(f"{layer}: momentum must be a float or None, got {momentum!r}")
-        if dtype is not None and dtypes.resolve(dtype, layer) is not dtypes.float32:
-            raise TypeError(f"{layer}: dtype {dtypes.resolve(dtype, layer).name} is not "
-                            f"supported; gpucnn layers are float32")
-        device = resolve_device(device)
+        device = factory_device(layer, device, dtype)
         self.eps = eps
         self.momentum = momentum
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
-        if self.affine:
-            self.weight = Parameter(ones(self.num_features, device=device))
+        if self.affine:   # filled by reset_parameters() below, as in torch
+            self.weight = empty_parameter((self.num_features,), device)
             self.register_parameter(
-                "bias", Parameter(zeros(self.num_features, device=device)) if bias else None)
+                "bias", empty_parameter((self.num_features,), device) if bias else None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -64,6 +60,7 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()   # a subclass's override takes effect, as in torch
 
     def reset_running_stats(self):
         if self.track_running_stats:

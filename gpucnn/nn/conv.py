@@ -1,16 +1,18 @@
-"""Conv2d: a learnable 2-D convolution, initialised as PyTorch's."""
+"""Conv2d: a learnable 2-D convolution, initialised as PyTorch's (reset_parameters(), called
+at construction, so that a subclass's override takes effect)."""
 import math
 
 from ._arguments import padding_argument, positive_int, positive_pair
-from ._init import uniform_parameter
+from ._init import empty_parameter, factory_device, uniform_fill_
 from . import functional as F
 from .module import Module
 
 
 class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True):
+                 groups=1, bias=True, device=None, dtype=None):
         super().__init__()
+        device = factory_device("Conv2d", device, dtype)
         in_channels = positive_int("Conv2d", "in_channels", in_channels)
         out_channels = positive_int("Conv2d", "out_channels", out_channels)
         groups = positive_int("Conv2d", "groups", groups)
@@ -26,11 +28,21 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: padding='same' is not supported for strided "
                              f"convolutions (stride {self.stride}), as in PyTorch")
         self.groups = groups
-        fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
-        # PyTorch's default: kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in) for both.
-        bound = 1.0 / math.sqrt(fan_in)
-        self.weight = uniform_parameter((out_channels, in_channels // groups) + self.kernel_size, bound)
-        self.register_parameter("bias", uniform_parameter((out_channels,), bound) if bias else None)
+        self.weight = empty_parameter((out_channels, in_channels // groups) + self.kernel_size,
+                                      device)
+        self.register_parameter("bias", empty_parameter((out_channels,), device) if bias
+                                else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the weight, which is
+        U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias; drawn from the
+        host generator, weight first (gpucnn.manual_seed gives the same weights as ever)."""
+        fan_in = self.weight.size(1) * self.weight.size(2) * self.weight.size(3)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_fill_(self.weight, bound)
+        if self.bias is not None:
+            uniform_fill_(self.bias, bound)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,

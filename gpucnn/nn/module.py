@@ -12,6 +12,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import dtypes
+from .. import memory_formats
 from ..backend import backend
 from ..devices import cuda_name, resolve as resolve_device
 from ..tensor import Tensor, to_arguments, unsupported_conversion
@@ -36,23 +37,43 @@ def _listed(keys, limit=8) -> str:
 
 
 def _typename(value) -> str:
-    return type(value).__name__
+    """torch.typename's spelling of a value's type, which PyTorch's errors name: a tensor's
+    type() ("gpucnn.FloatTensor"), else module.qualname, builtins bare ("int")."""
+    if isinstance(value, Tensor):
+        return value.type()
+    module = getattr(value, "__module__", "") or ""
+    if hasattr(value, "__qualname__"):
+        qualname = value.__qualname__
+    elif hasattr(value, "__name__"):
+        qualname = value.__name__
+    else:
+        module, qualname = type(value).__module__ or "", type(value).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
-class Buffer(Tensor):
+class _BufferMeta(type):
+    # As PyTorch's: a Buffer is a plain tensor marked by Buffer(...), so the tensor a module
+    # holds still counts as one (assigning it to another name registers that name too).
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
     """A tensor marked for registration as a buffer when assigned to a module attribute, as
     torch.nn.Buffer: `self.mask = nn.Buffer(t, persistent=False)` is
-    `self.register_buffer("mask", t, persistent=False)`. The module keeps a plain tensor
-    sharing the Buffer's memory."""
+    `self.register_buffer("mask", t, persistent=False)`. Buffer(t) is t detached (sharing its
+    memory, keeping its requires_grad), a plain Tensor carrying `persistent`."""
 
-    def __init__(self, data=None, *, persistent=True):
+    def __new__(cls, data=None, *, persistent=True):
         if data is None:
-            data = np.empty(0, np.float32)
-        if isinstance(data, Tensor):
-            self._init(data._array, data.device, False, None, data._version)
-        else:
-            super().__init__(data)
-        self.persistent = bool(persistent)
+            data = Tensor(np.empty(0, np.float32))
+        if not isinstance(data, Tensor):
+            raise TypeError(f"nn.Buffer: data must be a gpucnn.Tensor, got {_typename(data)} "
+                            f"(gpucnn.tensor(data) makes one)")
+        tensor = data.detach().requires_grad_(data.requires_grad)
+        tensor.persistent = persistent
+        tensor._is_buffer = True
+        return tensor
 
 
 class Module:
@@ -104,10 +125,10 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                 f"(gpucnn.nn.Buffer, gpucnn.Tensor or None expected)")
+            # A Buffer replaces nothing: a plain attribute of that name is register_buffer's
+            # "already exists" error, as in PyTorch.
             persistent = (value.persistent if isinstance(value, Buffer)
                           else name not in self._non_persistent_buffers)
-            if isinstance(value, Buffer):
-                self._remove_everywhere(name, keep="_buffers")
             self.register_buffer(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
@@ -135,16 +156,16 @@ class Module:
     def __dir__(self):
         keys = [*dir(type(self)), *self.__dict__, *self._parameters, *self._modules,
                 *self._buffers]
-        return sorted(key for key in set(keys) if not key[0].isdigit())
+        return sorted(key for key in keys if not key[0].isdigit())   # PyTorch's: no dedup
 
     def _check_new_name(self, kind, name, registry):
-        """PyTorch's checks of a name about to be registered as a `kind`."""
+        """PyTorch's checks of a parameter or buffer name about to be registered."""
         if registry not in self.__dict__:
             raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
         if "." in name:
-            raise KeyError(f"{kind} name can't contain \".\", got: {name}")
+            raise KeyError(f"{kind} name can't contain \".\"")
         if name == "":
             raise KeyError(f"{kind} name can't be empty string \"\"")
         if hasattr(self, name) and name not in self.__dict__[registry]:
@@ -169,9 +190,7 @@ class Module:
         self._check_new_name("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
-                            f"(gpucnn.Tensor or None required)")
-        if isinstance(tensor, Buffer):   # the registry holds a plain tensor
-            tensor = Tensor._from_array(tensor._array, tensor.device, version=tensor._version)
+                            f"(gpucnn Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -180,9 +199,18 @@ class Module:
 
     def add_module(self, name, module):
         """Register a child module (or None) under `name`, as `self.name = module` does."""
+        # PyTorch's checks in PyTorch's order (before __init__, self._modules is the
+        # AttributeError of __getattr__, as there).
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_typename(module)} is not a Module subclass")
-        self._check_new_name("module", name, "_modules")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f"module name can't contain \".\", got: {name}")
+        if name == "":
+            raise KeyError("module name can't be empty string \"\"")
         self._modules[name] = module
 
     def register_module(self, name, module):
@@ -292,8 +320,16 @@ class Module:
 
     def to(self, *args, **kwargs):
         """Move every parameter and buffer in place (device), or convert the float ones
-        (dtype), as PyTorch's Module.to; returns self."""
+        (dtype), as PyTorch's Module.to; returns self. memory_format= is checked as
+        PyTorch's (the rank of every 4-D and 5-D parameter and buffer); the layout stays
+        NCHW, the one gpucnn's kernels read (gpucnn/memory_formats.py)."""
+        memory_format = kwargs.pop("memory_format", None)
         device, dtype = _to_arguments(args, kwargs)
+        if memory_format is not None:
+            memory_formats.check("to", memory_format)
+            for t in [*self.parameters(), *self.buffers()]:
+                if t.ndim in (4, 5):
+                    memory_formats.check_rank(memory_format, t.ndim)
         for _, param in self.named_parameters():
             _move_in_place(param, device, dtype)
             if param.grad is not None:

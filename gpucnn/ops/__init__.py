@@ -8,6 +8,7 @@ names lead to the kernel modules' OPS tables:
     reduce.py      sum, mean, max/min (values and indices), argmax, var, logsumexp     reduce
     shape.py       views, reshape, permute, expand, copies, cat, device moves          elementwise (copies)
     index.py       basic and advanced indexing: gather, scatter, nonzero               index
+    reorder.py     flip (one gather), roll (a cat of slices): copies in a new order    index, elementwise
     activation.py  relu, sigmoid, tanh, leaky_relu, elu, gelu, silu; softmax composed  elementwise
     dropout.py     dropout masks (Philox) and their product                            random, elementwise
     norm.py        batch normalization: statistics, normalisation, backward            batch_norm

@@ -7,7 +7,9 @@ from .arithmetic import Elementwise, OutputGradient
 
 
 class ReLU(Elementwise):
-    name, code, saves = "relu", M.U_RELU, (0,)
+    """The gradient reads the output (y > 0 where x > 0), which PyTorch's relu saves: so
+    relu_ keeps no copy of its input, and changing relu's input afterwards is no error."""
+    name, code, saves, saves_output = "relu", M.U_RELU, (), True
     grad_code = M.B_RELU_GRAD
 
 

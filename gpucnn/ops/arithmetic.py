@@ -59,6 +59,10 @@ class Elementwise(Function):
         return self.bin(self.grad_code, g, self.y if self.saves_output else self.x,
                         self.p, self.q)
 
+    def adopt_output(self, array):
+        if self.y is not None:   # backward reads y from the tensor an in-place op wrote
+            self.y = array
+
     def un(self, code, x, p=0, q=0):
         return A.unary(self.kernels, code, x, p, q)
 
@@ -143,6 +147,9 @@ class Sub(Broadcast):
 class Mul(Broadcast):
     name, code = "mul", M.B_MUL
 
+    def saved_inputs(self):   # each operand only for the other's gradient, as PyTorch
+        return [i for i, other in ((0, 1), (1, 0)) if self.needs_grad[other]]
+
     def grads(self, g):
         return (self.bin(M.B_MUL, g, self.b) if self.needs_grad[0] else None,
                 self.bin(M.B_MUL, g, self.a) if self.needs_grad[1] else None)
@@ -150,6 +157,9 @@ class Mul(Broadcast):
 
 class Div(Broadcast):
     name, code = "div", M.B_DIV
+
+    def saved_inputs(self):   # a only for b's gradient, as PyTorch
+        return [0, 1] if self.needs_grad[1] else [1]
 
     def grads(self, g):
         ga = self.bin(M.B_DIV, g, self.b)                       # g / b

@@ -234,20 +234,41 @@ class Geometry:
         return len(shape) <= MAX_REST_DIMS
 
 
+def _gather(kernels, v, geometry):
+    """v[indices]: a new array of geometry.result_shape."""
+    if not geometry.fits(v):
+        v = A.contiguous(kernels, v)
+    flat, offsets, rest_shape, rest_strides = geometry.storage(kernels, v)
+    out = A.empty(kernels, (offsets.size,) + tuple(rest_shape), v.dtype)
+    if offsets.size and math.prod(rest_shape):
+        kernels.gather(flat, offsets, rest_shape, rest_strides, out)
+    batch_first = A.reshape_contiguous(out, geometry.batch + geometry.rest_shape)
+    return geometry.from_batch_first(batch_first)
+
+
+def _scatter(kernels, target, geometry, values, what):
+    """target[indices] = values (an array broadcast to geometry.result_shape), in target's
+    memory, the last write winning where an index repeats."""
+    rows = A.contiguous(kernels, geometry.to_batch_first(values))
+    rows = A.cast(kernels, rows, target.dtype)
+    if not geometry.fits(target):
+        raise IndexError(f"__setitem__: this index leaves more than {MAX_REST_DIMS} "
+                         f"non-contiguous dims in the indexed tensor ({what}); assign into "
+                         f"x.contiguous() instead")
+    flat, offsets, rest_shape, rest_strides = geometry.storage(kernels, target)
+    if offsets.size and math.prod(rest_shape):
+        rows = A.reshape_contiguous(A.contiguous(kernels, rows),
+                                    (offsets.size,) + tuple(rest_shape))
+        kernels.scatter(flat, offsets, rest_shape, rest_strides, rows, False)
+
+
 class Gather(Function):
     """v[indices] for a view v; the gradient scatters back, adding at repeated indices."""
     name, float_inputs, strided_inputs, saves = "index", False, True, ()
 
     def forward(self, v, geometry):
         self.geometry, self.v_shape = geometry, v.shape
-        if not geometry.fits(v):
-            v = A.contiguous(self.kernels, v)
-        flat, offsets, rest_shape, rest_strides = geometry.storage(self.kernels, v)
-        out = A.empty(self.kernels, (offsets.size,) + tuple(rest_shape), v.dtype)
-        if offsets.size and math.prod(rest_shape):
-            self.kernels.gather(flat, offsets, rest_shape, rest_strides, out)
-        batch_first = A.reshape_contiguous(out, geometry.batch + geometry.rest_shape)
-        return geometry.from_batch_first(batch_first)
+        return _gather(self.kernels, v, geometry)
 
     def backward(self, g):
         k, geometry = self.kernels, self.geometry
@@ -270,41 +291,88 @@ def getitem(x, key):
     return Gather.apply(v, geometry=geometry)
 
 
+def is_advanced(key) -> bool:
+    """Whether x[key] gathers (index tensors or masks in key) rather than being a view."""
+    return any(_is_tensor(k) for k in key)
+
+
 def setitem(x, key, value):
-    """x[key] = value (a tensor on x's device), written into x's memory; no autograd."""
+    """x[key] = value (a tensor on x's device), written into x's memory; no autograd (inside
+    it, gpucnn/inplace.py writes basic keys through a view and advanced ones by index_put)."""
     kernels = x._kernels
     items = _expand_ellipsis(x.ndim, tuple(_check_item(k) for k in key))
     advanced = any(_is_tensor(k) for k in items)
     basic, indices = _split(x, items) if advanced else (items, [])
     target = basic_view(basic, x.shape)(x._array)
     if not advanced:
-        source = _broadcast_value(value, target.shape)
+        source = _broadcast_value(kernels, value._array, target.shape)
         if A.overlaps(source, target):
             source = A.contiguous(kernels, kernels.cast(source, A.empty(kernels, source.shape,
                                                                         source.dtype)))
         kernels.cast(source, target)
         return
     geometry = Geometry(kernels, target.shape, indices, x)
-    values = _broadcast_value(value, geometry.result_shape)
-    rows = A.contiguous(kernels, geometry.to_batch_first(values))
-    rows = A.cast(kernels, rows, target.dtype)
-    if not geometry.fits(target):
-        raise IndexError(f"__setitem__: this index leaves more than {MAX_REST_DIMS} "
-                         f"non-contiguous dims in the indexed tensor (shape {tuple(x.shape)}, "
-                         f"strides {x.stride()}); assign into x.contiguous() instead")
-    flat, offsets, rest_shape, rest_strides = geometry.storage(kernels, target)
-    if offsets.size and math.prod(rest_shape):
-        rows = A.reshape_contiguous(A.contiguous(kernels, rows),
-                                    (offsets.size,) + tuple(rest_shape))
-        kernels.scatter(flat, offsets, rest_shape, rest_strides, rows, False)
+    values = _broadcast_value(kernels, value._array, geometry.result_shape)
+    _scatter(kernels, target, geometry, values,
+             f"shape {tuple(x.shape)}, strides {x.stride()}")
 
 
-def _broadcast_value(value, shape):
-    array = value._array
-    while len(array.shape) > len(shape) and array.shape[0] == 1:
-        array = A.reshape_contiguous(A.contiguous(value._kernels, array), array.shape[1:])
+class IndexPut(Function):
+    """x with x[key] = value for an advanced key, as a new tensor (what `x[mask] = v` records
+    inside autograd, torch's index_put): the gradient of x is g with the written positions
+    zeroed, value's is g at those positions, summed to value's shape."""
+    name, float_inputs, strided_inputs, saves = "index_put", False, True, ()
+
+    def forward(self, x, value, *, make_view, geometry):
+        k = self.kernels
+        self.make_view, self.geometry, self.value_shape = make_view, geometry, value.shape
+        out = k.cast(x, A.empty(k, x.shape, x.dtype))
+        target = make_view(out)
+        _scatter(k, target, geometry, _broadcast_value(k, value, geometry.result_shape),
+                 f"shape {tuple(x.shape)}")
+        return out
+
+    def backward(self, g):
+        k, geometry = self.kernels, self.geometry
+        g_x = g_value = None
+        if self.needs_grad[0]:
+            g_x = k.cast(g, A.empty(k, g.shape))
+            zeros = A.expand(A.full(k, (), 0.0), geometry.result_shape)
+            _scatter(k, self.make_view(g_x), geometry, zeros, f"shape {tuple(g.shape)}")
+        if self.needs_grad[1]:
+            picked = _gather(k, self.make_view(g), geometry)
+            shape = _stripped(self.value_shape, len(geometry.result_shape))
+            g_value = A.reshape_contiguous(A.contiguous(k, A.sum_to(k, picked, shape)),
+                                           self.value_shape)
+        return g_x, g_value
+
+
+def index_put(x, key, value):
+    """x with x[key] = value (key advanced: index tensors or masks), a new tensor."""
+    items = _expand_ellipsis(x.ndim, tuple(_check_item(k) for k in key))
+    basic, indices = _split(x, items)
+    make_view = basic_view(basic, x.shape)
+    geometry = Geometry(x._kernels, make_view(x._array).shape, indices, x)
+    return IndexPut.apply(x, value, make_view=make_view, geometry=geometry)
+
+
+def _stripped(shape, ndim):
+    """shape without the leading size-1 dims beyond ndim (a value of shape (1, n) written to
+    n elements)."""
+    shape = tuple(shape)
+    while len(shape) > ndim and shape[0] == 1:
+        shape = shape[1:]
+    return shape
+
+
+def _broadcast_value(kernels, array, shape):
+    """The value array seen as `shape` (leading size-1 dims dropped, then broadcast)."""
+    original = tuple(array.shape)
+    stripped = _stripped(original, len(shape))
+    if stripped != original:
+        array = A.reshape_contiguous(A.contiguous(kernels, array), stripped)
     if A.broadcast_shapes("__setitem__", array.shape, shape) != tuple(shape):
-        raise InputError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
+        raise InputError(f"shape mismatch: value tensor of shape {list(original)} cannot "
                            f"be broadcast to indexing result of shape {list(shape)}")
     return A.expand(array, shape)
 

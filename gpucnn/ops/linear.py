@@ -1,12 +1,19 @@
 """Matrix products: y = x·Wᵀ + b (the linear layer, W of shape (out_features, in_features) as
-in PyTorch) and `matmul` (the @ operator) with PyTorch's rules for 1-D and batched operands.
-Every product is one kernels.matmul call (per batch element for batched products); a
-transposed operand is passed with a transpose flag, not copied."""
+in PyTorch) and `matmul` (the @ operator) with PyTorch's rules for 1-D and batched operands,
+`bmm` and `baddbmm` (beta * input + alpha * bmm) on top of it. Every product is one
+kernels.matmul call (per batch element for batched products); a transposed operand is passed
+with a transpose flag, not copied."""
+import math
+import numbers
+
+import numpy as np
+
 from .. import dtypes
-from ..autograd import Function
-from ..errors import InputError
+from ..autograd import Function, is_grad_enabled
+from ..errors import InputError, InputTypeError
 from ..kernels import reduce as K
 from . import _arrays as A
+from .compare import where
 from .shape import stack
 
 
@@ -47,6 +54,10 @@ class MatMul(Function):
 
     def _product(self, a, t_a, b, t_b):
         """op(a) · op(b), each operand contiguous or passed transposed."""
+        rows, inner = a.shape[::-1] if t_a else a.shape
+        cols = b.shape[0] if t_b else b.shape[1]
+        if not (rows and inner and cols):   # the kernels refuse empty products: zeros, as torch
+            return A.full(self.kernels, (rows, cols), 0.0)
         a = A.contiguous(self.kernels, a) if not _is_matrix(a) else a
         b = A.contiguous(self.kernels, b) if not _is_matrix(b) else b
         a, flip_a = _operand(a)
@@ -95,8 +106,9 @@ def matmul(a, b):
     batch = A.broadcast_shapes("matmul", tuple(a.shape[:-2]), tuple(b.shape[:-2]))
     a = a.expand(*batch, *a.shape[-2:])
     b = b.expand(*batch, *b.shape[-2:])
-    flat_a = a.reshape(-1, *a.shape[-2:])
-    flat_b = b.reshape(-1, *b.shape[-2:])
+    count = math.prod(batch)   # not -1: a reshape cannot infer it when K or M is 0
+    flat_a = a.reshape(count, *a.shape[-2:])
+    flat_b = b.reshape(count, *b.shape[-2:])
     products = [MatMul.apply(flat_a[i], flat_b[i]) for i in range(flat_a.shape[0])]
     if not products:
         return a.new_zeros(*batch, a.shape[-2], b.shape[-1])
@@ -105,3 +117,67 @@ def matmul(a, b):
 
 def _rows(a):
     return 1 if a.ndim == 1 else a.shape[-2]
+
+
+def _check_bmm(op, batch1, batch2):
+    """torch.bmm's shape rules (batch1 (b, n, m), batch2 (b, m, p)), before any kernel runs."""
+    for name, t in (("batch1", batch1), ("batch2", batch2)):
+        if t.ndim != 3:
+            raise InputError(f"{op}: {name} must be a 3D tensor, got shape {list(t.shape)}")
+    expected = [batch1.shape[0], batch1.shape[2]]
+    if list(batch2.shape[:2]) != expected:
+        raise InputError(f"{op}: Expected size for first two dimensions of batch2 tensor to be: "
+                         f"{expected} but got: {list(batch2.shape[:2])} (batch1 "
+                         f"{list(batch1.shape)}, batch2 {list(batch2.shape)})")
+    if batch1.dtype is not dtypes.float32 or batch2.dtype is not dtypes.float32:
+        raise InputTypeError(f"{op}: expected float32 tensors, got {batch1.dtype.name} and "
+                             f"{batch2.dtype.name} (convert with .float())")
+    return (batch1.shape[0], batch1.shape[1], batch2.shape[2])
+
+
+def bmm(batch1, batch2, op="bmm"):
+    """batch1[i] @ batch2[i] for each i: no broadcasting, one kernels.matmul per batch element
+    (matmul's batched path)."""
+    _check_bmm(op, batch1, batch2)
+    return matmul(batch1, batch2)
+
+
+def baddbmm(x, batch1, batch2, beta=1, alpha=1):
+    """beta * x + alpha * bmm(batch1, batch2), x broadcast to the product's shape. With beta 0,
+    x is ignored (NaN and inf in it do not reach the result) but still gets a zero gradient,
+    as in torch."""
+    shape = _check_bmm("baddbmm", batch1, batch2)
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"baddbmm(): argument '{name}' must be a number, not "
+                            f"{type(value).__name__}")
+    lead = len(shape) - x.ndim
+    if lead < 0 or any(n not in (1, m) for n, m in zip(x.shape, shape[lead:])):
+        raise InputError(f"baddbmm: input of shape {list(x.shape)} does not broadcast to the "
+                         f"product's shape {list(shape)} (batch1 {list(batch1.shape)}, batch2 "
+                         f"{list(batch2.shape)})")
+    if x.dtype is not dtypes.float32:
+        raise InputTypeError(f"baddbmm: expected a float32 input, got {x.dtype.name}")
+    if len({x.device, batch1.device, batch2.device}) > 1:
+        raise ValueError(f"baddbmm: tensors on different devices (input on {x.device}, batch1 "
+                         f"on {batch1.device}, batch2 on {batch2.device}); move them with "
+                         f".to(device) first")
+    product = matmul(batch1, batch2)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        if not (x.requires_grad and is_grad_enabled()):
+            return product
+        # where(True, 0, x): x's values never read into the result; its gradient is zeros.
+        true = x._like(A.full(x._kernels, (), True, np.bool_))
+        zero = x._like(A.full(x._kernels, (), 0.0))
+        return product + where(true, zero, x)
+    return product + (x if beta == 1 else x * beta)
+
+
+def check_inplace_baddbmm(x, batch1, batch2):
+    """x.baddbmm_ writes the product into x: x must have the product's shape."""
+    shape = _check_bmm("baddbmm_", batch1, batch2)
+    if tuple(x.shape) != shape:
+        raise InputError(f"baddbmm_: Bad in-place call: input tensor size {list(x.shape)} and "
+                         f"output tensor size {list(shape)} should match")

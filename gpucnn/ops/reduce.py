@@ -274,7 +274,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
         return (x != 0).float().sum(dims, keepdim=keepdim)
     if isinstance(p, str):
         raise ValueError(f"norm: p={p!r} is not supported (use 'fro', a number or inf; "
-                         f"'nuc' needs an SVD, which gpucnn does not have)")
+                         f"for 'nuc' use gpucnn.linalg.matrix_norm(x, 'nuc'))")
     return (x.abs() ** p).sum(dims, keepdim=keepdim) ** (1.0 / p)
 
 

@@ -8,6 +8,8 @@ have cheaper backwards of their own (the inverse permutation, a reshape, a sum).
 
     view(x, shape)      strides computed as PyTorch's view; an error where none exist
     reshape(x, shape)   a view where one exists, else a contiguous copy
+    unfold(x, d, n, s)  windows of n every s along d as a view (they may overlap); the
+                        gradient adds the windows back in rounds that do not overlap
 """
 import math
 
@@ -17,6 +19,7 @@ from .. import dtypes
 from ..autograd import Function, is_grad_enabled
 from ..backend import backend
 from ..errors import InputError
+from ..kernels import map_ops as M
 from . import _arrays as A
 
 
@@ -178,8 +181,7 @@ def view(x, shape):
                            f"(shape {tuple(x.shape)}, strides {x.stride()}, asked for "
                            f"{list(shape)}): at least one dimension spans across two contiguous "
                            f"subspaces. Use .reshape(...) instead.")
-    if shape == tuple(x.shape) and not x.requires_grad:
-        return x.detach() if x.grad_fn is None else Reshape.apply(x, shape=shape)
+    # Always a view op, same shape too: an in-place change of it must reach x (inplace.py).
     return Reshape.apply(x, shape=shape)
 
 
@@ -266,11 +268,17 @@ def expand(x, sizes):
 
 
 def repeat(x, sizes):
-    """x tiled sizes[i] times along each dim (new leading dims for extra sizes)."""
+    """x tiled sizes[i] times along each dim (new leading dims for extra sizes): always a new
+    tensor, as torch's (repeat(1, 1) too, where the tiling alone would be a view)."""
     if len(sizes) < x.ndim:
         raise InputError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller "
                            f"than number of dimensions of tensor ({x.ndim})")
     shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    if any(r < 0 for r in sizes):
+        result = [r * n for r, n in zip(sizes, shape)]
+        raise InputError(f"repeat: Trying to create tensor with negative dimension "
+                         f"{min(result)}: {result} (repeats {list(sizes)} of a tensor of "
+                         f"shape {list(x.shape)})")
     interleaved = []
     for n in shape:
         interleaved += [1, n]
@@ -278,7 +286,8 @@ def repeat(x, sizes):
     for r, n in zip(sizes, shape):
         tiled += [r, n]
     grown = x.reshape(interleaved).expand(tiled)
-    return grown.reshape([r * n for r, n in zip(sizes, shape)])
+    tiles = grown.reshape([r * n for r, n in zip(sizes, shape)])
+    return Copy.apply(tiles) if tiles._version is x._version else tiles
 
 
 def contiguous(x):
@@ -331,6 +340,64 @@ def select(x, dim, index):
     return View.apply(x, make_view=select_view(dim, int(index) % size))
 
 
+def windows_view(dim, size, step, count):
+    """make_view for x.unfold(dim, size, step): `count` windows of `size` elements every
+    `step` along dim, each window a new last dim (torch's strides: step * s, then s)."""
+    def make_view(array):
+        strides, shape = list(A.strides(array)), list(array.shape)
+        along = strides[dim]
+        shape[dim], strides[dim] = count, along * step
+        shape, strides = shape + [size], strides + [along]
+        return A.view(array, shape, strides)
+    return make_view
+
+
+class Unfold(Function):
+    """x.unfold(dim, size, step): a view. Windows overlap when step < size, so the gradient
+    adds g into zeros in ceil(size / step) rounds, each round a set of windows far enough
+    apart (rounds * step >= size) that no element is written twice within one kernel call."""
+    name, float_inputs, strided_inputs, saves, is_view = "unfold", False, True, (), True
+
+    def forward(self, x, dim, size, step):
+        count = (x.shape[dim] - size) // step + 1
+        self.in_shape, self.dim, self.size, self.step, self.count = x.shape, dim, size, step, count
+        return windows_view(dim, size, step, count)(x)
+
+    def backward(self, g):
+        gx = A.full(self.kernels, self.in_shape, 0.0)
+        if not g.size:
+            return gx
+        rounds = min(self.count, -(-self.size // self.step))
+        for first in range(rounds):
+            picked = len(range(first, self.count, rounds))
+            start = first * self.step
+            target = windows_view(self.dim, self.size, self.step * rounds, picked)(
+                slice_view(self.dim, start, self.in_shape[self.dim])(gx))
+            source = slice_view(self.dim, first, self.count, rounds)(g)
+            self.kernels.binary(M.B_ADD, target, source, target)
+        return gx
+
+
+def unfold(x, dimension, size, step):
+    """Tensor.unfold: torch's checks and errors, then the Unfold view."""
+    for name, value in (("dimension", dimension), ("size", size), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"unfold(): argument '{name}' must be int, not "
+                            f"{type(value).__name__}")
+    dim = x._dim(dimension, "unfold")
+    length = x.shape[dim] if x.ndim else 1
+    if size > length:
+        raise InputError(f"unfold: maximum size for tensor at dimension {dim} is {length} but "
+                         f"size is {size} (shape {list(x.shape)})")
+    if size < 0:
+        raise InputError(f"unfold: size is {size} but must be >= 0")
+    if step <= 0:
+        raise InputError(f"unfold: step is {step} but must be > 0")
+    if not x.ndim:   # a 0-dim tensor unfolds to its one element (size 1) or nothing (size 0)
+        return narrow(reshape(x, (1,)), 0, 0, int(size))
+    return Unfold.apply(x, dim=dim, size=int(size), step=int(step))
+
+
 def split(x, split_size_or_sections, dim=0):
     dim = x._dim(dim, "split")
     size = x.shape[dim]
@@ -349,7 +416,16 @@ def split(x, split_size_or_sections, dim=0):
     for length in sections:
         pieces.append(narrow(x, dim, start, length))
         start += length
-    return tuple(pieces)
+    return multiple_views(pieces, "SplitWithSizes" if isinstance(split_size_or_sections,
+                                                                 (list, tuple)) else "Split")
+
+
+def multiple_views(views, function):
+    """The views of one call that returns several (split, chunk, unbind), marked: PyTorch
+    refuses to change them in place inside autograd (Tensor._inplace_records)."""
+    for i, view in enumerate(views):
+        view._multi_view = (i, function)
+    return tuple(views)
 
 
 def chunk(x, chunks, dim=0):

@@ -18,6 +18,15 @@ once, not a half-updated model. Differences from torch: a parameter listed twice
 an error (torch warns), options are checked for NaN and inf too, unknown group options are
 refused (except those the learning-rate schedulers write, and "param_names"), `state_dict()`
 is a snapshot (torch's shares the live tensors) and loading one copies it.
+
+torch's implementation switches are accepted with torch's checks and change nothing: every
+update is already one fused kernel per parameter, so foreach (None/True/False) and fused
+(None/True/False) give the same numbers; capturable=True too (the step count stays a host
+scalar: gpucnn has no CUDA graphs to capture). differentiable=True runs torch's step inside
+autograd; gpucnn's kernels run outside it, so what torch can do with it (gradients through
+the update of a non-leaf parameter) is refused, and the rest (parameters that do not require
+grad) steps as usual. A parameter that requires grad is torch's error under
+differentiable=True too (an in-place update of a leaf that requires grad).
 """
 import math
 import numbers
@@ -32,13 +41,9 @@ from ..tensor import Tensor
 
 # Group entries the learning-rate schedulers write (torch keeps whatever a group holds).
 SCHEDULER_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
-# torch options gpucnn has no use for: accepted off (None or False) only.
-_WHY_OFF = {
-    "foreach": "gpucnn updates each parameter with one fused kernel; leave foreach None/False",
-    "fused": "gpucnn's update is already one fused kernel per parameter; leave fused None/False",
-    "capturable": "gpucnn keeps the step count on the host and has no CUDA graphs",
-    "differentiable": "gpucnn's updates run outside autograd",
-}
+# torch's implementation switches (see above): None/True/False, and bools.
+_OPTIONAL_FLAGS = ("foreach", "fused")
+_FLAGS = ("capturable", "differentiable")
 
 
 def number(owner, name, value, low=0.0, high=math.inf, high_open=False):
@@ -57,6 +62,13 @@ def flag(owner, name, value):
                                                 and value in (0, 1)):
         return bool(value)
     raise TypeError(f"{owner}: {name} must be a bool, got {value!r}")
+
+
+def optional_flag(owner, name, value):
+    """None or a bool (torch's foreach and fused)."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return None if value is None else bool(value)
+    raise TypeError(f"{owner}: {name} must be None, True or False, got {value!r}")
 
 
 def _step_value(owner, where, value):
@@ -95,6 +107,11 @@ class Optimizer:
             raise ValueError(f"{name}: got an empty parameter list")
         for group in groups if isinstance(groups[0], dict) else [{"params": groups}]:
             self.add_param_group(group)
+        if self.defaults.get("fused"):   # torch checks the constructor's arguments only
+            if self.defaults.get("differentiable"):
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if self.defaults.get("foreach"):
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -129,8 +146,11 @@ class Optimizer:
                 raise TypeError(f"{name}: can only optimize gpucnn Tensors, but parameter {i} "
                                 f"is a {type(param).__name__}")
             if not param.is_leaf:
+                why = ("; differentiable=True would step it inside autograd, which gpucnn's "
+                       "fused updates cannot (gradients through the step are not available)"
+                       if self.defaults.get("differentiable") else "")
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (parameter {i}, "
-                                 f"shape {param.shape})")
+                                 f"shape {param.shape}){why}")
             if id(param) in ids:
                 raise ValueError(f"{name}: parameter {i} (shape {param.shape}) appears twice in "
                                  f"one parameter group; it would be updated twice per step")
@@ -156,11 +176,10 @@ class Optimizer:
             raise ValueError(f"{name}: unknown options {sorted(unknown)} in a parameter group; "
                              f"known: {sorted(self.defaults)}")
         merged = {**self.defaults, **options}
-        for option in _WHY_OFF:
-            if merged.get(option):
-                raise ValueError(f"{name}: {option}={merged[option]!r} is not supported "
-                                 f"({_WHY_OFF[option]})")
-        checked = {**merged, **self._check(merged)}
+        switches = {key: optional_flag(name, key, merged[key])
+                    for key in _OPTIONAL_FLAGS if key in merged}
+        switches.update({key: flag(name, key, merged[key]) for key in _FLAGS if key in merged})
+        checked = {**merged, **switches, **self._check(merged)}
         for key in SCHEDULER_KEYS:
             if key in merged:
                 checked[key] = number(name, key, merged[key], low=-math.inf)
@@ -213,6 +232,17 @@ class Optimizer:
             grad = param.grad
             if grad is None:
                 continue
+            if group.get("differentiable") and param.requires_grad:
+                raise RuntimeError(
+                    f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                    f"operation (parameter {index}, shape {param.shape}): differentiable=True "
+                    f"steps inside autograd, as torch does; use differentiable=False")
+            if group.get("differentiable") and grad.requires_grad:
+                raise RuntimeError(
+                    f"{name}: the gradient of parameter {index} (shape {param.shape}) requires "
+                    f"grad, so differentiable=True would record the update in autograd; "
+                    f"gpucnn's fused updates run outside it (gradients through the step are "
+                    f"not available): detach the gradient or use differentiable=False")
             if grad.shape != param.shape or grad.device != param.device:
                 raise ValueError(f"{name}: gradient {grad.shape} on {grad.device} for "
                                  f"parameter {index} {param.shape} on {param.device}")

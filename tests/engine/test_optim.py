@@ -288,9 +288,17 @@ class TestLoadStateDictRefuses:
                               ([{**group, "params": [0, 0, 1]}], "distinct"),
                               ([{**group, "lr": -1.0}], "learning rate"),
                               ([{**group, "betas": (0.9, 1.5)}], "betas"),
-                              ([{**group, "momentum": 0.9}], "unknown options"),
-                              ([{**group, "foreach": True}], "foreach")):
+                              ([{**group, "momentum": 0.9}], "unknown options")):
             self.unchanged(mine, {"state": good["state"], "param_groups": groups}, match)
+
+    def test_a_bad_implementation_switch(self):
+        mine, _, good = self.optimizer()
+        before = mine.state_dict()
+        for option, value in (("foreach", "yes"), ("fused", 1), ("capturable", None)):
+            groups = [{**good["param_groups"][0], option: value}]
+            with pytest.raises(TypeError, match=option):
+                mine.load_state_dict({"state": good["state"], "param_groups": groups})
+            assert mine.state_dict()["param_groups"] == before["param_groups"]
 
     def test_state_for_a_parameter_no_group_holds(self):
         mine, _, good = self.optimizer()
@@ -344,15 +352,95 @@ def test_defaults_and_signatures_match_torch():
             {k: v for k, v in their_groups.items() if k != "params"}, name
 
 
+# torch's implementation switches: accepted, with torch's groups and torch's numbers. torch
+# runs capturable=True on the CPU only with fused=True; gpucnn's result is compared with
+# torch's without it there (the same update either way).
+SWITCHES = [("SGD", dict(lr=0.05, momentum=0.9, foreach=True)),
+            ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, fused=True)),
+            ("SGD", dict(lr=0.1, foreach=False, fused=False)),
+            ("Adam", dict(lr=1e-2, foreach=True)), ("Adam", dict(lr=1e-2, fused=True)),
+            ("Adam", dict(lr=1e-2, capturable=True, amsgrad=True)),
+            ("Adam", dict(lr=1e-2, fused=True, capturable=True, weight_decay=0.1)),
+            ("AdamW", dict(lr=1e-2, fused=True, amsgrad=True)),
+            ("AdamW", dict(lr=1e-2, foreach=True, capturable=True, maximize=True)),
+            ("RMSprop", dict(foreach=True, centered=True, momentum=0.5)),
+            ("RMSprop", dict(capturable=True, foreach=False)),
+            ("Adagrad", dict(lr=0.1, fused=True)), ("Adagrad", dict(lr=0.1, foreach=True,
+                                                                    lr_decay=0.1)),
+            ("Adadelta", dict(foreach=True)), ("Adadelta", dict(capturable=True, rho=0.5))]
+
+
+@pytest.mark.parametrize("case", SWITCHES, ids=case_id)
+def test_implementation_switches_give_torchs_groups_and_numbers(case):
+    name, hp = case
+    ours, theirs = make_params("cpu", 21)
+    mine = getattr(optim, name)(ours, **hp)
+    their_groups = getattr(torch.optim, name)(make_params("cpu")[1], **hp).param_groups
+    assert [{k: v for k, v in g.items() if k != "params"} for g in mine.state_dict()
+            ["param_groups"]] == [{k: v for k, v in g.items() if k != "params"}
+                                  for g in their_groups]
+    runnable = {k: v for k, v in hp.items() if k != "capturable" or hp.get("fused")}
+    reference = getattr(torch.optim, name)(theirs, **runnable)
+    step_beside_torch(mine, reference, ours, theirs, gradients(22), name, skip_at=1)
+
+
+@pytest.mark.parametrize("name, kwargs, match", [
+    ("SGD", dict(fused=True, foreach=True), "`fused` and `foreach` cannot be `True` together"),
+    ("Adam", dict(fused=True, differentiable=True), "`fused` does not support `differentiable`"),
+    ("Adagrad", dict(fused=True, foreach=True), "`fused` and `foreach` cannot be `True`"),
+    ("AdamW", dict(fused=True, differentiable=True, foreach=True), "`fused` does not support")])
+def test_fused_combinations_torch_refuses_are_refused(name, kwargs, match):
+    with pytest.raises(RuntimeError, match=match):
+        getattr(torch.optim, name)(make_params("cpu")[1], **kwargs)
+    with pytest.raises(RuntimeError, match=match):
+        getattr(optim, name)(make_params("cpu")[0], **kwargs)
+
+
 @pytest.mark.parametrize("name, option, value", [
-    ("SGD", "foreach", True), ("SGD", "fused", True), ("SGD", "differentiable", True),
-    ("Adam", "capturable", True), ("Adam", "fused", True), ("RMSprop", "foreach", True),
-    ("Adagrad", "fused", True), ("Adadelta", "capturable", True)])
-def test_unsupported_torch_options_are_refused_clearly(name, option, value):
-    params = make_params("cpu")[0]
-    with pytest.raises(ValueError, match=f"{name}: {option}=True is not supported"):
-        getattr(optim, name)(params, **{option: value})
-    getattr(optim, name)(params, **{option: False})   # the off value is fine
+    ("SGD", "foreach", "yes"), ("Adam", "fused", 1), ("RMSprop", "capturable", None),
+    ("Adadelta", "differentiable", "no"), ("Adagrad", "foreach", 0)])
+def test_bad_implementation_switches_are_refused(name, option, value):
+    with pytest.raises(TypeError, match=f"{name}: {option} must be"):
+        getattr(optim, name)(make_params("cpu")[0], **{option: value})
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_differentiable_steps_parameters_without_grad_as_torch(name):
+    ours, theirs = make_params("cpu", 23)
+    for p, q in zip(ours, theirs):
+        p.requires_grad_(False)
+        q.requires_grad_(False)
+    mine = getattr(optim, name)(ours, differentiable=True)
+    reference = getattr(torch.optim, name)(theirs, differentiable=True)
+    assert mine.param_groups[0]["differentiable"] is True
+    step_beside_torch(mine, reference, ours, theirs, gradients(24, 3), name)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_differentiable_with_parameters_that_require_grad_fails_as_in_torch(name):
+    ours, theirs = make_params("cpu", 25)
+    grads = gradients(26, 1)[0]
+    set_grads(ours, theirs, grads)
+    reference = getattr(torch.optim, name)(theirs, differentiable=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        reference.step()
+    mine = getattr(optim, name)(ours, differentiable=True)
+    before = [p.numpy().copy() for p in ours]
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        mine.step()
+    for p, b in zip(ours, before):   # refused before any update
+        np.testing.assert_array_equal(p.numpy(), b)
+
+
+def test_what_differentiable_would_need_gradients_through_is_refused_clearly():
+    x = gc.nn.Parameter(gc.tensor(np.random.default_rng(27).uniform(-1, 1, 4)))
+    with pytest.raises(ValueError, match="non-leaf Tensor.*differentiable=True"):
+        optim.SGD([x * 2], lr=0.1, differentiable=True)
+    y = gc.nn.Parameter(gc.tensor(np.random.default_rng(28).uniform(-1, 1, 4)))
+    y.requires_grad_(False)
+    y.grad = x * 3   # a gradient with history: torch would record the update
+    with pytest.raises(RuntimeError, match="gradient of parameter 0 .* requires grad"):
+        optim.Adam([y], differentiable=True).step()
 
 
 @pytest.mark.parametrize("name, kwargs, match", [

@@ -248,7 +248,7 @@ def test_inplace_rules_match_pytorch():
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
     out = w * 2
-    out += 1                    # x += y inside autograd: rebinds, as a residual block's
+    out += 1                    # x += y inside autograd: in place, recorded (inplace.py)
     out.sum().backward()
     assert w.grad.tolist() == [2.0, 2.0]
     e = gc.zeros(1).expand(3)

@@ -12,5 +12,6 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # no
                    cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from .normalization import batch_norm  # noqa: F401
 from .padding import pad  # noqa: F401
+from .sparse import one_hot  # noqa: F401
 from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d,  # noqa: F401
                       max_pool2d)

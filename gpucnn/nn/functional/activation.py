@@ -1,5 +1,6 @@
-"""Activations, with PyTorch's signatures (`inplace=True` is accepted and computes out of
-place: the result is the same tensor values, and autograd stays safe)."""
+"""Activations, with PyTorch's signatures. `inplace=True` writes the result into the input and
+returns it, as PyTorch's (inside autograd too: the input's history becomes the activation's,
+gpucnn/inplace.py; a leaf that requires grad is PyTorch's error)."""
 import numbers
 
 from ...ops import activation as A
@@ -19,9 +20,16 @@ def _dim(op, x, dim):
     return dim
 
 
+def _maybe_inplace(op, input, inplace, compute):
+    """compute(input), or with inplace its values written into input (returned)."""
+    if inplace:
+        return input._inplace(f"{op}_", lambda: compute(input))
+    return compute(input)
+
+
 def relu(input, inplace=False):
     check_tensor("relu", "input", input, floating=False)
-    return A.relu(input)
+    return _maybe_inplace("relu", input, inplace, A.relu)
 
 
 def sigmoid(input):
@@ -36,12 +44,14 @@ def tanh(input):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     check_tensor("leaky_relu", "input", input, floating=False)
-    return A.leaky_relu(input, _number("leaky_relu", "negative_slope", negative_slope))
+    slope = _number("leaky_relu", "negative_slope", negative_slope)
+    return _maybe_inplace("leaky_relu", input, inplace, lambda x: A.leaky_relu(x, slope))
 
 
 def elu(input, alpha=1.0, inplace=False):
     check_tensor("elu", "input", input, floating=False)
-    return A.elu(input, _number("elu", "alpha", alpha))
+    alpha = _number("elu", "alpha", alpha)
+    return _maybe_inplace("elu", input, inplace, lambda x: A.elu(x, alpha))
 
 
 def gelu(input, approximate="none"):
@@ -51,7 +61,7 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     check_tensor("silu", "input", input, floating=False)
-    return A.silu(input)
+    return _maybe_inplace("silu", input, inplace, A.silu)
 
 
 def softmax(input, dim=None, dtype=None):

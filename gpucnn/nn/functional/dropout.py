@@ -1,7 +1,8 @@
 """dropout and dropout2d, as PyTorch's: identity when not training (or p = 0), otherwise each
 element (dropout) or each whole channel of each sample (dropout2d) is zeroed with probability p
-and the survivors scaled by 1 / (1 - p). `inplace=True` is accepted and computes out of place
-(the values are the same, and autograd stays safe)."""
+and the survivors scaled by 1 / (1 - p). `inplace=True` writes the result into the input and
+returns it, as PyTorch's (inside autograd too, gpucnn/inplace.py); the mask is the one the
+out-of-place call would draw."""
 import numbers
 import warnings
 
@@ -22,7 +23,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
     check_tensor("dropout", "input", input)
     if not training or p == 0.0 or input.numel() == 0:
         return input
-    return Dropout.apply(input, p=p, mask_shape=tuple(input.shape))
+    return _apply(input, inplace, "dropout_", p, tuple(input.shape))
+
+
+def _apply(input, inplace, op, p, mask_shape):
+    if inplace:
+        return input._inplace(op, lambda: Dropout.apply(input, p=p, mask_shape=mask_shape))
+    return Dropout.apply(input, p=p, mask_shape=mask_shape)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -42,4 +49,4 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0 or input.numel() == 0:
         return input
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return Dropout.apply(input, p=p, mask_shape=mask_shape)
+    return _apply(input, inplace, "dropout2d_", p, mask_shape)

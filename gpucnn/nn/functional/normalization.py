@@ -2,7 +2,7 @@
 import math
 import numbers
 
-from ...autograd import no_grad
+from ...autograd import no_grad, saved_entry
 from ...errors import InputError
 from ...ops.norm import BatchNorm
 from ._checks import check_tensor
@@ -81,5 +81,5 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         # The backward pass reads the running statistics: as PyTorch, an in-place change to
         # them before it runs (x.add_(...)) is an error. (The kernels' own update in a later
         # training step is not such a change, in PyTorch either.)
-        out.grad_fn.saved_versions += [(t._version, t._version.value, t) for t in stats]
+        out.grad_fn.saved_versions += [saved_entry(t) for t in stats]
     return out
