@@ -18,5 +18,12 @@ class Parameter(Tensor):
         else:
             super().__init__(data, device=device, requires_grad=requires_grad)
 
+    def __deepcopy__(self, memo):
+        # PyTorch's: a new Parameter around a copy of the data, requires_grad kept, the
+        # gradient not (a plain tensor's deepcopy keeps it).
+        if id(self) not in memo:
+            memo[id(self)] = Parameter(self.detach().clone(), requires_grad=self.requires_grad)
+        return memo[id(self)]
+
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
