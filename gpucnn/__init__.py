@@ -36,6 +36,7 @@ from . import distributed, transforms, utils  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from .generator import Generator, default_generator  # noqa: E402,F401
 from . import amp, backends, cpu  # noqa: E402,F401
+from . import onnx  # noqa: E402,F401  (gpucnn.onnx.export; imports the onnx package on use)
 from .amp.autocast_mode import (autocast, autocast_decrement_nesting,  # noqa: E402,F401
                                 autocast_increment_nesting, clear_autocast_cache,
                                 get_autocast_cpu_dtype, get_autocast_dtype,

@@ -39,6 +39,10 @@ _node_serials = itertools.count()
 # Called with every op's inputs while a checkpointed forward runs without a graph, to learn
 # which tensors that require grad it reads (gpucnn/utils/checkpoint.py); None otherwise.
 input_recorder = None
+# The tracer of a forward pass being exported (gpucnn/onnx/tracer.py), told of every op
+# applied (`record`), every call of a `composite` function (`composite`) and every in-place
+# write (`assigned`, from Tensor._assign); None otherwise.
+tracer = None
 
 
 class _GradMode:
@@ -300,6 +304,8 @@ class Function:
             node.saved_versions = [saved_entry(inputs[i]) for i in saved]
             if cls.saves_output:
                 node.saved_versions.append(saved_entry(result, output_of=node))
+        if tracer is not None:
+            tracer.record(cls, inputs, options, result)
         return result
 
     def forward(self, *arrays, **options):
@@ -331,6 +337,18 @@ class Function:
                     f"(read by the backward of {self.name}). Hint: use the out-of-place form "
                     f"of the in-place op (x = x.add(y) instead of x.add_(y)), or clone() the "
                     f"tensor before changing it.")
+
+
+def composite(fn):
+    """Marks a function composed of ops (softmax, mean, pad, ...) as one op to a tracer, which
+    records the call whole, with the ops inside it as its fallback; outside a trace the
+    wrapper only calls fn."""
+    @functools.wraps(fn)
+    def traced(*args, **kwargs):
+        if tracer is None:
+            return fn(*args, **kwargs)
+        return tracer.composite(traced, fn, args, kwargs)
+    return traced
 
 
 class AccumulateGrad:

@@ -644,6 +644,8 @@ class Tensor(TensorFlags):
             source = _arrays.expand(source, self.shape)
         self._kernels.cast(source, self._array)
         self._version.value += 1
+        if autograd.tracer is not None:   # an exported forward pass: self now holds result
+            autograd.tracer.assigned(self, result, op)
         return self
 
     def _inplace(self, op, compute, other=None, overwrite=False):

@@ -1,8 +1,9 @@
-"""The `gpucnn` command: train, evaluate, predict, bench."""
+"""The `gpucnn` command: train, evaluate, predict, export, bench."""
 import click
 
 from .bench import bench
 from .evaluate import evaluate
+from .export import export
 from .predict import predict
 from .train import train
 
@@ -16,4 +17,5 @@ def main():
 main.add_command(train)
 main.add_command(evaluate)
 main.add_command(predict)
+main.add_command(export)
 main.add_command(bench)

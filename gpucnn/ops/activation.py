@@ -3,6 +3,7 @@ elementwise kernel call each, gradients from the saved input or output), softmax
 ops, so their gradients come from the pieces')."""
 from .. import dtypes
 from ..kernels import map_ops as M
+from ..autograd import composite
 from .arithmetic import Elementwise, OutputGradient
 
 
@@ -93,6 +94,7 @@ def tanh(x):
     return Tanh.apply(x)
 
 
+@composite
 def softmax(x, dim):
     """exp(x - max) / sum(exp(x - max)) along dim; the max is a constant shift (detached)."""
     if dim is None:
@@ -102,6 +104,7 @@ def softmax(x, dim):
     return shifted / shifted.sum(dim, keepdim=True)
 
 
+@composite
 def log_softmax(x, dim):
     if dim is None:
         raise TypeError("log_softmax: give dim (PyTorch's implicit choice of dim is "

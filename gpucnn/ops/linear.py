@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function, composite, is_grad_enabled
 from ..errors import InputError, InputTypeError
 from ..kernels import reduce as K
 from . import _arrays as A
@@ -78,6 +78,7 @@ def _is_matrix(array) -> bool:
     return A.is_contiguous(array) or strides == (1, rows)
 
 
+@composite
 def matmul(a, b):
     for name, t in (("input", a), ("other", b)):
         if t.ndim == 0:

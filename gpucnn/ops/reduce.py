@@ -18,7 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
-from ..autograd import Function
+from ..autograd import Function, composite
 from ..errors import InputError, InputTypeError
 from ..kernels import map_ops as M
 from ..kernels import reduce as K
@@ -159,6 +159,7 @@ def sum(x, dim=None, keepdim=False):  # noqa: A001
     return _reduce(Sum, x, dim, keepdim, "sum")
 
 
+@composite
 def mean(x, dim=None, keepdim=False):
     if not x.dtype.is_floating_point:
         raise InputTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from ...autograd import composite
 from ...factories import full, tensor
 from ...functions import cat
 from ._checks import check_tensor
@@ -46,6 +47,7 @@ def _constant(x, dim, before, after, value):
     return cat(parts, dim) if len(parts) > 1 else x
 
 
+@composite
 def pad(input, pad, mode="constant", value=None):
     check_tensor("pad", "input", input, floating=False)
     if mode not in MODES:
